@@ -1,0 +1,416 @@
+/* api.c — the native JSON API under /api (the key is checked by http.c).
+ *
+ *   GET    /api/status
+ *   GET    /api/torrents
+ *   POST   /api/torrents          JSON {link, title} | multipart "torrent" |
+ *                                 raw application/x-bittorrent
+ *   GET    /api/torrents/{hash}
+ *   DELETE /api/torrents/{hash}[?delete_data=false]
+ *
+ * A .torrent URL is fetched by libcurl on its own thread; the reply is sent
+ * from the loop when the fetch ends (bounded: 20 s, 10 MiB, 5 redirects; a
+ * redirect to a magnet link is followed into a magnet add). */
+#include "config.h"
+
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "magnet.h"
+#include "multipart.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_TORRENT_FILE (10 << 20)
+
+static const char *state_name(int s) {
+  switch (s) {
+  case RG_TS_CHECKING:
+    return "checking";
+  case RG_TS_METADATA:
+    return "metadata";
+  case RG_TS_DOWNLOADING:
+    return "downloading";
+  case RG_TS_FINISHED:
+    return "finished";
+  case RG_TS_SEEDING:
+    return "seeding";
+  case RG_TS_ERROR:
+    return "error";
+  default:
+    return "idle";
+  }
+}
+
+static json_t *torrent_json(rg_app *app, struct evhttp_request *req,
+                            rg_torrent *t, bool with_files) {
+  rg_tstatus st;
+  rg_torrent_status(t, &st);
+  const rg_tinfo *ti = rg_torrent_info(t);
+  const char *title = rg_torrent_title(t);
+  const char *name = rg_torrent_name(t);
+  const char *err = rg_torrent_error(t);
+  json_t *o = json_pack(
+      "{s:s, s:s?, s:s?, s:b, s:I, s:s, s:b, s:i, s:i, s:I, s:I, s:I, s:I}",
+      "info_hash", rg_torrent_hex(t), "name", name, "title", title,
+      "has_metadata", ti != NULL, "size", (json_int_t)(ti ? ti->total_size : 0),
+      "state", st.state == RG_TS_PAUSED ? (ti ? "idle" : "stopped")
+                                        : state_name(st.state),
+      "active", rg_torrent_active(t), "peers", st.peers, "seeds", st.seeds,
+      "download_rate", (json_int_t)st.download_rate, "upload_rate",
+      (json_int_t)st.upload_rate, "downloaded", (json_int_t)st.total_done,
+      "added", (json_int_t)rg_torrent_added(t));
+  json_object_set_new(o, "error", err ? json_string(err) : json_null());
+  if (with_files) {
+    json_t *files = json_array();
+    for (int i = 0; ti && i < ti->nfiles; i++) {
+      if (ti->files[i].pad)
+        continue;
+      char *url = rg_http_stream_url(app, req, t, i);
+      json_array_append_new(
+          files, json_pack("{s:i, s:s, s:I, s:I, s:s}", "index", i, "path",
+                           ti->files[i].path, "size",
+                           (json_int_t)ti->files[i].size, "downloaded",
+                           (json_int_t)rg_torrent_file_done(t, i),
+                           "stream_url", url));
+      free(url);
+    }
+    json_object_set_new(o, "files", files);
+  }
+  return o;
+}
+
+static void reply_added(rg_app *app, struct evhttp_request *req, rg_torrent *t,
+                        bool existed) {
+  rg_http_json(req, existed ? 200 : 201, torrent_json(app, req, t, true));
+}
+
+static void add_link(rg_app *app, struct evhttp_request *req, const char *link,
+                     const char *title) {
+  rg_magnet m = {0};
+  char *cause = NULL;
+  if (rg_magnet_parse(link, &m, &cause) != 0) {
+    rg_http_error(req, 400, "%s", cause ? cause : "bad link");
+    free(cause);
+    return;
+  }
+  rg_torrent *t = NULL;
+  bool existed = false;
+  const char *src = strncmp(link, "magnet:", 7) == 0 ? link : NULL;
+  char *made = NULL;
+  if (!src)
+    src = made = rg_magnet_format(m.ih, NULL, NULL, 0, NULL, 0);
+  int rc = rg_tm_add_magnet(app->tm, &m, src, title, &t, &existed, &cause);
+  free(made);
+  rg_magnet_clear(&m);
+  if (rc) {
+    rg_http_error(req, 500, "%s", cause ? cause : "cannot add the torrent");
+    free(cause);
+    return;
+  }
+  rg_info("%s: added by %s%s", rg_torrent_hex(t),
+          strncmp(link, "magnet:", 7) == 0 ? "magnet" : "info hash",
+          existed ? " (already known)" : "");
+  reply_added(app, req, t, existed);
+}
+
+static void add_file(rg_app *app, struct evhttp_request *req,
+                     const uint8_t *buf, size_t len, const char *title) {
+  rg_torrent *t = NULL;
+  bool existed = false;
+  char *cause = NULL;
+  if (rg_tm_add_torrent_file(app->tm, buf, len, title, &t, &existed, &cause)) {
+    rg_http_error(req, 400, "not a valid .torrent file: %s",
+                  cause ? cause : "unparsable");
+    free(cause);
+    return;
+  }
+  rg_info("%s: added from a .torrent file%s", rg_torrent_hex(t),
+          existed ? " (already known)" : "");
+  reply_added(app, req, t, existed);
+}
+
+/* ---- .torrent URLs ---- */
+
+struct fetch {
+  rg_app *app;
+  struct evhttp_request *req;
+  char *url, *title;
+  uint8_t *body;
+  size_t len;
+  bool too_big;
+  char *magnet; /* a redirect to a magnet link */
+  char *error;
+};
+
+static size_t fetch_write(char *p, size_t size, size_t n, void *arg) {
+  struct fetch *f = arg;
+  size_t add = size * n;
+  if (f->len + add > MAX_TORRENT_FILE) {
+    f->too_big = true;
+    return 0;
+  }
+  f->body = rg_realloc(f->body, f->len + add + 1);
+  memcpy(f->body + f->len, p, add);
+  f->len += add;
+  return add;
+}
+
+static void fetch_done(void *arg) {
+  struct fetch *f = arg;
+  if (f->error)
+    rg_http_error(f->req, 400, "%s", f->error);
+  else if (f->magnet)
+    add_link(f->app, f->req, f->magnet, f->title);
+  else
+    add_file(f->app, f->req, f->body, f->len, f->title);
+  free(f->url);
+  free(f->title);
+  free(f->body);
+  free(f->magnet);
+  free(f->error);
+  free(f);
+}
+
+static void *fetch_thread(void *arg) {
+  struct fetch *f = arg;
+  char *url = rg_strdup(f->url);
+  CURL *c = curl_easy_init();
+  for (int hop = 0; c && hop < 6; hop++) {
+    f->len = 0;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "reelgate/" PACKAGE_VERSION);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) {
+      f->error = f->too_big ? rg_printf("%s: larger than %d bytes", f->url,
+                                        MAX_TORRENT_FILE)
+                            : rg_printf("cannot fetch %s: %s", f->url,
+                                        curl_easy_strerror(rc));
+      break;
+    }
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 300 && code < 400) {
+      char *loc = NULL;
+      curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
+      if (!loc) {
+        f->error = rg_printf("%s answered %ld without a Location", f->url, code);
+        break;
+      }
+      if (strncasecmp(loc, "magnet:", 7) == 0) {
+        f->magnet = rg_strdup(loc);
+        break;
+      }
+      char *next = rg_strdup(loc);
+      free(url);
+      url = next;
+      if (hop == 5)
+        f->error = rg_printf("%s: too many redirects", f->url);
+      continue;
+    }
+    if (code != 200) {
+      f->error = rg_printf("%s answered HTTP %ld", f->url, code);
+      break;
+    }
+    break;
+  }
+  if (!c)
+    f->error = rg_strdup("cannot start libcurl");
+  curl_easy_cleanup(c);
+  free(url);
+  if (rg_loop_call(fetch_done, f) != 0) {
+    /* the daemon is stopping; the request goes with the connection */
+    free(f->url);
+    free(f->title);
+    free(f->body);
+    free(f->magnet);
+    free(f->error);
+    free(f);
+  }
+  return NULL;
+}
+
+static void add_url(rg_app *app, struct evhttp_request *req, const char *url,
+                    const char *title) {
+  struct fetch *f = rg_calloc(1, sizeof *f);
+  f->app = app;
+  f->req = req;
+  f->url = rg_strdup(url);
+  f->title = title ? rg_strdup(title) : NULL;
+  pthread_t th;
+  pthread_attr_t at;
+  pthread_attr_init(&at);
+  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&th, &at, fetch_thread, f) != 0) {
+    rg_http_error(req, 503, "cannot start a fetch");
+    free(f->url);
+    free(f->title);
+    free(f);
+  }
+  pthread_attr_destroy(&at);
+}
+
+static void post_torrents(rg_app *app, struct evhttp_request *req) {
+  const char *ct =
+      evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+  size_t len = 0;
+  uint8_t *body = rg_http_body(req, &len);
+  if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
+    char boundary[128];
+    rg_part parts[16];
+    size_t n = 0;
+    if (rg_multipart_boundary(ct, boundary, sizeof boundary) != 0 ||
+        rg_multipart_parse(body, len, boundary, parts, 16, &n) != 0) {
+      rg_http_error(req, 400, "malformed multipart/form-data body");
+      goto out;
+    }
+    const rg_part *file = NULL;
+    char *title = NULL;
+    for (size_t i = 0; i < n; i++) {
+      if (strcmp(parts[i].name, "torrent") == 0 ||
+          (!file && parts[i].filename[0]))
+        file = &parts[i];
+      else if (strcmp(parts[i].name, "title") == 0 && !title)
+        title = rg_strndup((const char *)parts[i].data, parts[i].len);
+    }
+    if (!file)
+      rg_http_error(req, 400, "the form has no 'torrent' file field");
+    else
+      add_file(app, req, file->data, file->len, title);
+    free(title);
+    goto out;
+  }
+  if (ct && strncasecmp(ct, "application/x-bittorrent", 24) == 0) {
+    char *title = rg_http_query(req, "title");
+    add_file(app, req, body, len, title);
+    free(title);
+    goto out;
+  }
+  json_error_t jerr;
+  json_t *j = json_loadb((const char *)body, len, 0, &jerr);
+  if (!j || !json_is_object(j)) {
+    rg_http_error(req, 400,
+                  "body must be a JSON object {\"link\": \"…\", \"title\": "
+                  "\"…\"}: %s",
+                  j ? "not an object" : jerr.text);
+    json_decref(j);
+    goto out;
+  }
+  json_t *jl = json_object_get(j, "link");
+  json_t *jt = json_object_get(j, "title");
+  if (!json_is_string(jl) || !*json_string_value(jl)) {
+    rg_http_error(req, 400, "\"link\" must be a magnet link, an info hash or "
+                            "a .torrent URL");
+  } else if (jt && !json_is_string(jt) && !json_is_null(jt)) {
+    rg_http_error(req, 400, "\"title\" must be a string");
+  } else {
+    const char *link = json_string_value(jl);
+    const char *title = json_is_string(jt) ? json_string_value(jt) : NULL;
+    while (*link == ' ' || *link == '\t' || *link == '\n')
+      link++;
+    if (strncasecmp(link, "http://", 7) == 0 ||
+        strncasecmp(link, "https://", 8) == 0)
+      add_url(app, req, link, title);
+    else
+      add_link(app, req, link, title);
+  }
+  json_decref(j);
+out:
+  free(body);
+}
+
+struct list_ctx {
+  rg_app *app;
+  struct evhttp_request *req;
+  json_t *arr;
+};
+
+static void list_one(rg_torrent *t, void *arg) {
+  struct list_ctx *c = arg;
+  json_array_append_new(c->arr, torrent_json(c->app, c->req, t, true));
+}
+
+static void get_status(rg_app *app, struct evhttp_request *req) {
+  rg_tm_stats s;
+  rg_tm_stats_get(app->tm, &s);
+  rg_http_json(
+      req, 200,
+      json_pack("{s:s, s:I, s:i, s:i, s:i, s:I, s:I, s:I, s:i, s:i}",
+                "version", PACKAGE_VERSION, "uptime_s",
+                (json_int_t)((rg_now_ms() - app->started_ms) / 1000),
+                "torrents", s.torrents, "active", s.active, "queued", s.queued,
+                "metadata_fetches", (json_int_t)s.metadata_fetches,
+                "cache_bytes", (json_int_t)s.cache_bytes, "cache_budget",
+                (json_int_t)s.budget_bytes, "bt_port",
+                rg_engine_listen_port(app->engine), "streams", app->streams));
+}
+
+void rg_api_route(rg_app *app, struct evhttp_request *req, const char *path) {
+  enum evhttp_cmd_type m = evhttp_request_get_command(req);
+  if (strcmp(path, "/status") == 0) {
+    if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD)
+      rg_http_error(req, 405, "use GET");
+    else
+      get_status(app, req);
+    return;
+  }
+  if (strcmp(path, "/torrents") == 0 || strcmp(path, "/torrents/") == 0) {
+    if (m == EVHTTP_REQ_POST) {
+      post_torrents(app, req);
+    } else if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) {
+      struct list_ctx c = {app, req, json_array()};
+      rg_tm_each(app->tm, list_one, &c);
+      rg_http_json(req, 200, json_pack("{s:o}", "torrents", c.arr));
+    } else {
+      rg_http_error(req, 405, "use GET or POST");
+    }
+    return;
+  }
+  if (strncmp(path, "/torrents/", 10) == 0) {
+    const char *hash = path + 10;
+    char lower[41];
+    size_t n = strlen(hash);
+    if (n != 40) {
+      rg_http_error(req, 404, "no torrent %.60s (want a 40-hex info hash)",
+                    hash);
+      return;
+    }
+    for (int i = 0; i < 41; i++)
+      lower[i] = (char)(hash[i] >= 'A' && hash[i] <= 'F' ? hash[i] + 32
+                                                          : hash[i]);
+    rg_torrent *t = rg_tm_find(app->tm, lower);
+    if (!t) {
+      rg_http_error(req, 404, "no torrent %s", lower);
+      return;
+    }
+    if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) {
+      rg_http_json(req, 200, torrent_json(app, req, t, true));
+    } else if (m == EVHTTP_REQ_DELETE) {
+      char *dd = rg_http_query(req, "delete_data");
+      bool keep = dd && (strcmp(dd, "false") == 0 || strcmp(dd, "0") == 0 ||
+                         strcmp(dd, "no") == 0);
+      free(dd);
+      rg_tm_remove(app->tm, t, !keep);
+      rg_http_json(req, 200,
+                   json_pack("{s:s, s:b}", "deleted", lower, "data_deleted",
+                             !keep));
+    } else {
+      rg_http_error(req, 405, "use GET or DELETE");
+    }
+    return;
+  }
+  rg_http_error(req, 404, "no such API route: /api%s", path);
+}

@@ -1,0 +1,194 @@
+/* http.c — the HTTP server: listening socket, limits, dispatch to the
+ * routes, auth and JSON helpers. Every handler ends in exactly one reply. */
+#include "config.h"
+
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+void rg_http_json(struct evhttp_request *req, int code, json_t *body) {
+  char *s = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  struct evbuffer *b = evbuffer_new();
+  if (s) {
+    evbuffer_add(b, s, strlen(s));
+    evbuffer_add(b, "\n", 1);
+  }
+  free(s);
+  struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+  evhttp_remove_header(h, "Content-Type");
+  evhttp_add_header(h, "Content-Type", "application/json");
+  evhttp_add_header(h, "Cache-Control", "no-store");
+  evhttp_send_reply(req, code, NULL, b);
+  evbuffer_free(b);
+}
+
+void rg_http_error(struct evhttp_request *req, int code, const char *fmt,
+                   ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  rg_http_json(req, code, json_pack("{s:s}", "error", msg));
+}
+
+char *rg_http_query(struct evhttp_request *req, const char *name) {
+  const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+  const char *q = u ? evhttp_uri_get_query(u) : NULL;
+  if (!q)
+    return NULL;
+  size_t n = strlen(name);
+  for (const char *p = q; *p;) {
+    const char *amp = strchr(p, '&');
+    size_t len = amp ? (size_t)(amp - p) : strlen(p);
+    if (len > n && strncmp(p, name, n) == 0 && p[n] == '=')
+      return rg_percent_decode(p + n + 1, len - n - 1, true);
+    if (len == n && strncmp(p, name, n) == 0)
+      return rg_strdup("");
+    if (!amp)
+      break;
+    p = amp + 1;
+  }
+  return NULL;
+}
+
+bool rg_http_authorized(rg_app *app, struct evhttp_request *req) {
+  const char *h =
+      evhttp_find_header(evhttp_request_get_input_headers(req), "X-Api-Key");
+  if (h)
+    return rg_secret_eq(h, app->api_key);
+  char *q = rg_http_query(req, "api_key");
+  bool ok = q && rg_secret_eq(q, app->api_key);
+  free(q);
+  return ok;
+}
+
+char *rg_http_base_url(rg_app *app, struct evhttp_request *req) {
+  const char *host =
+      evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+  bool sane = host && *host && strlen(host) < 256;
+  for (const char *c = host; sane && *c; c++)
+    if (!(strchr("-.:[]_", *c) || (*c >= '0' && *c <= '9') ||
+          (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+      sane = false;
+  if (sane)
+    return rg_printf("http://%s", host);
+  return rg_printf("http://127.0.0.1:%d", app->http_port);
+}
+
+uint8_t *rg_http_body(struct evhttp_request *req, size_t *len) {
+  struct evbuffer *in = evhttp_request_get_input_buffer(req);
+  size_t n = evbuffer_get_length(in);
+  uint8_t *b = rg_malloc(n + 1);
+  evbuffer_copyout(in, b, n);
+  b[n] = 0;
+  *len = n;
+  return b;
+}
+
+char *rg_http_stream_url(rg_app *app, struct evhttp_request *req,
+                         rg_torrent *t, int index) {
+  const rg_tinfo *ti = rg_torrent_info(t);
+  const char *path = ti->files[index].path;
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  char *name = rg_percent_encode(base);
+  char *key = rg_percent_encode(app->api_key);
+  char *root = rg_http_base_url(app, req);
+  char *url = rg_printf("%s/stream/%s/%d/%s?api_key=%s", root,
+                        rg_torrent_hex(t), index, name, key);
+  free(root);
+  free(name);
+  free(key);
+  return url;
+}
+
+static void on_request(struct evhttp_request *req, void *arg) {
+  rg_app *app = arg;
+  const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+  const char *path = u ? evhttp_uri_get_path(u) : NULL;
+  if (!path || !*path) {
+    rg_http_error(req, 400, "bad request target");
+    return;
+  }
+  if (strncmp(path, "/stream/", 8) == 0) {
+    rg_stream_route(app, req, path + 8);
+    return;
+  }
+  if (strcmp(path, "/api") == 0 || strncmp(path, "/api/", 5) == 0) {
+    if (!rg_http_authorized(app, req)) {
+      rg_http_error(req, 401, "missing or wrong API key: send it as the "
+                              "X-Api-Key header or the api_key parameter");
+      return;
+    }
+    rg_api_route(app, req, path + 4);
+    return;
+  }
+  if (strcmp(path, "/") == 0) {
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(
+        b, "<!doctype html><meta charset=utf-8><title>reelgate</title>"
+           "<h1>reelgate</h1><p>The daemon is running. The API lives under "
+           "<code>/api</code> (it needs the API key).</p>\n");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/html; charset=utf-8");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+    return;
+  }
+  rg_http_error(req, 404, "no such route: %s", path);
+}
+
+int rg_http_start(rg_app *app, char **cause) {
+  app->http = evhttp_new(app->base);
+  if (!app->http) {
+    *cause = rg_strdup("cannot create the HTTP server");
+    return -ENOMEM;
+  }
+  evhttp_set_allowed_methods(app->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS);
+  evhttp_set_max_headers_size(app->http, 64 * 1024);
+  evhttp_set_max_body_size(app->http, 32 * 1024 * 1024);
+  evhttp_set_timeout(app->http, 120);
+  evhttp_set_default_content_type(app->http, "application/octet-stream");
+  evhttp_set_gencb(app->http, on_request, app);
+  struct evhttp_bound_socket *s = evhttp_bind_socket_with_handle(
+      app->http, app->conf->bind, (ev_uint16_t)app->conf->http_port);
+  if (!s) {
+    int e = errno;
+    *cause = rg_printf("cannot listen on %s:%d: %s", app->conf->bind,
+                       app->conf->http_port, strerror(e ? e : EADDRINUSE));
+    evhttp_free(app->http);
+    app->http = NULL;
+    return -(e ? e : EADDRINUSE);
+  }
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  evutil_socket_t fd = evhttp_bound_socket_get_fd(s);
+  app->http_port = app->conf->http_port;
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+    if (ss.ss_family == AF_INET)
+      app->http_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    else if (ss.ss_family == AF_INET6)
+      app->http_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  }
+  return 0;
+}
+
+void rg_http_stop(rg_app *app) {
+  if (app->http)
+    evhttp_free(app->http);
+  app->http = NULL;
+}

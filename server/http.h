@@ -1,0 +1,59 @@
+/* http.h — the HTTP server (libevent evhttp) and what its routes share. */
+#ifndef RG_HTTP_H
+#define RG_HTTP_H
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "store.h"
+#include "torrents.h"
+
+typedef struct rg_app {
+  rg_conf *conf;
+  struct event_base *base;
+  rg_store *store;
+  rg_engine *engine;
+  rg_tm *tm;
+  char *api_key;
+  int64_t started_ms;
+  int http_port; /* the port actually bound */
+  struct evhttp *http;
+  struct rg_library *library; /* NULL until set up */
+  int streams;   /* open stream responses */
+} rg_app;
+
+/* Binds and starts serving. 0 or -errno + *cause. */
+int rg_http_start(rg_app *app, char **cause);
+void rg_http_stop(rg_app *app);
+
+/* ---- helpers for routes ---- */
+/* Replies with JSON BODY (stolen) and CODE. */
+void rg_http_json(struct evhttp_request *req, int code, json_t *body);
+/* Replies {"error": msg}. */
+void rg_http_error(struct evhttp_request *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* X-Api-Key header or api_key query parameter matches. */
+bool rg_http_authorized(rg_app *app, struct evhttp_request *req);
+/* A query parameter's decoded value (malloc'd) or NULL. */
+char *rg_http_query(struct evhttp_request *req, const char *name);
+/* "http://host:port" the client used (malloc'd). */
+char *rg_http_base_url(rg_app *app, struct evhttp_request *req);
+/* The request body as a malloc'd NUL-terminated buffer. */
+uint8_t *rg_http_body(struct evhttp_request *req, size_t *len);
+/* An absolute stream URL for file INDEX of T, carrying the key. */
+char *rg_http_stream_url(rg_app *app, struct evhttp_request *req,
+                         rg_torrent *t, int index);
+
+/* routes */
+void rg_api_route(rg_app *app, struct evhttp_request *req, const char *path);
+/* /api/library… (api-library.c); PATH starts at "/library". */
+void rg_api_library_route(rg_app *app, struct evhttp_request *req,
+                          const char *path);
+void rg_stream_route(rg_app *app, struct evhttp_request *req,
+                     const char *path);
+
+#endif

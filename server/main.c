@@ -1,0 +1,183 @@
+/* main.c — the reelgate binary: `reelgate [options]` runs the daemon;
+ * `reelgate seed|mktorrent|demo` are helper commands (seed.c). */
+#include "config.h"
+
+#include "conf.h"
+#include "engine.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "seed.h"
+#include "store.h"
+#include "torrents.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void on_signal(evutil_socket_t sig, short what, void *arg) {
+  struct event_base *base = arg;
+  rg_info("signal %d: shutting down", (int)sig);
+  event_base_loopexit(base, NULL);
+}
+
+/* The configured key wins; else the stored one; else a new one, logged once. */
+static char *api_key(rg_conf *c, rg_store *s) {
+  if (c->api_key && *c->api_key)
+    return rg_strdup(c->api_key);
+  char *k = rg_store_get_setting(s, "api_key");
+  if (k && *k)
+    return k;
+  free(k);
+  char buf[33];
+  rg_random_hex(buf, 16);
+  rg_store_set_setting(s, "api_key", buf);
+  rg_info("API key: %s (generated now and stored in the data dir; it is not "
+          "shown again — set api_key in the config to choose your own)",
+          buf);
+  return rg_strdup(buf);
+}
+
+static int run(rg_conf *c) {
+  int rc = 1;
+  char *cause = NULL;
+  rg_app app = {0};
+  app.conf = c;
+  app.started_ms = rg_now_ms();
+
+  int e = rg_mkdir_p(c->data_dir, 0700);
+  if (e) {
+    fprintf(stderr, "reelgate: cannot create the data dir %s: %s\n",
+            c->data_dir, strerror(-e));
+    return 1;
+  }
+  char *logf = NULL;
+  if (!c->log_file || !*c->log_file)
+    logf = rg_printf("%s/reelgate.log", c->data_dir);
+  else if (strcmp(c->log_file, "-") != 0)
+    logf = rg_strdup(c->log_file);
+  e = rg_log_init(logf, rg_log_level_parse(c->log_level));
+  if (e)
+    fprintf(stderr, "reelgate: cannot open the log file %s: %s\n", logf,
+            strerror(-e));
+  free(logf);
+  rg_info("reelgate %s starting, data dir %s", PACKAGE_VERSION, c->data_dir);
+
+  evthread_use_pthreads();
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  signal(SIGPIPE, SIG_IGN);
+  app.base = event_base_new();
+  rg_loop_init(app.base);
+
+  char *dbpath = rg_printf("%s/reelgate.db", c->data_dir);
+  e = rg_store_open(dbpath, &app.store, &cause);
+  free(dbpath);
+  if (e) {
+    rg_error("%s", cause);
+    goto out;
+  }
+  app.api_key = api_key(c, app.store);
+
+  char *listen = rg_printf("%s:%d", c->bt_bind, c->bt_port);
+  rg_engine_opts eo = {0};
+  eo.listen_interfaces = listen;
+  eo.outgoing_interfaces =
+      strcmp(c->bt_bind, "0.0.0.0") && strcmp(c->bt_bind, "::") ? c->bt_bind
+                                                                : NULL;
+  eo.outgoing_utp = c->bt_outgoing_utp;
+  eo.incoming_utp = true;
+  eo.enable_dht = c->dht;
+  eo.download_rate_limit = c->download_limit_kbps * 1024;
+  eo.upload_rate_limit = c->upload_limit_kbps * 1024;
+  eo.connections_limit = c->connections_limit;
+  eo.request_timeout_s = 10;
+  eo.piece_timeout_s = 10;
+  app.engine = rg_engine_new(&eo, &cause);
+  free(listen);
+  if (!app.engine) {
+    rg_error("cannot start the torrent engine: %s", cause);
+    goto out;
+  }
+
+  char *cache = c->cache_dir && *c->cache_dir
+                    ? rg_strdup(c->cache_dir)
+                    : rg_printf("%s/cache", c->data_dir);
+  rg_tm_opts to = {
+      .base = app.base,
+      .engine = app.engine,
+      .store = app.store,
+      .cache_dir = cache,
+      .budget_bytes = c->cache_budget_mb << 20,
+      .read_timeout_s = c->read_timeout_s,
+      .idle_timeout_s = c->idle_timeout_s,
+      .metadata_timeout_s = c->metadata_timeout_s,
+      .readahead_mb = c->readahead_mb,
+      .max_active = c->max_active_torrents,
+  };
+  app.tm = rg_tm_new(&to);
+  rg_info("cache dir %s, budget %s", cache,
+          c->cache_budget_mb ? "set" : "unlimited");
+  free(cache);
+  rg_tm_load(app.tm);
+
+  if (rg_http_start(&app, &cause) != 0) {
+    rg_error("%s", cause);
+    goto out;
+  }
+  rg_info("listening on http://%s:%d/", c->bind, app.http_port);
+
+  struct event *sigint = evsignal_new(app.base, SIGINT, on_signal, app.base);
+  struct event *sigterm = evsignal_new(app.base, SIGTERM, on_signal, app.base);
+  event_add(sigint, NULL);
+  event_add(sigterm, NULL);
+  event_base_dispatch(app.base);
+  event_free(sigint);
+  event_free(sigterm);
+  rc = 0;
+out:
+  free(cause);
+  rg_http_stop(&app);
+  rg_loop_shutdown();
+  rg_tm_free(&app.tm);
+  rg_engine_free(&app.engine);
+  rg_store_close(&app.store);
+  free(app.api_key);
+  if (app.base)
+    event_base_free(app.base);
+  curl_global_cleanup();
+  rg_info("stopped");
+  rg_log_close();
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "seed") == 0)
+    return rg_cmd_seed(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "mktorrent") == 0)
+    return rg_cmd_mktorrent(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "demo") == 0)
+    return rg_cmd_demo(argc - 1, argv + 1);
+  rg_conf c;
+  char *cause = NULL;
+  int rc = rg_conf_load(&c, argc, argv, &cause);
+  if (rc == RG_CONF_EXIT) {
+    rg_conf_free(&c);
+    return 0;
+  }
+  if (rc) {
+    fprintf(stderr, "reelgate: %s\n", cause ? cause : "bad configuration");
+    free(cause);
+    rg_conf_free(&c);
+    return 1;
+  }
+  rc = run(&c);
+  rg_conf_free(&c);
+  return rc;
+}

@@ -1,0 +1,47 @@
+/* util.h — small helpers shared by every module. */
+#ifndef RG_UTIL_H
+#define RG_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Value of hex digit C, or -1. */
+int rg_hex_digit(int c);
+/* Decodes exactly 2*N hex digits of HEX into OUT. 0 or -EINVAL. */
+int rg_hex_decode(const char *hex, uint8_t *out, size_t n);
+/* Writes 2*N lowercase hex digits and a NUL into OUT. */
+void rg_hex_encode(const uint8_t *in, size_t n, char *out);
+/* Percent-decodes LEN bytes of S ('+' → ' ' when PLUS_SPACE). Returns a
+ * malloc'd NUL-terminated string, or NULL on a bad escape or an embedded NUL.
+ * Free with free(). */
+char *rg_percent_decode(const char *s, size_t len, bool plus_space);
+/* Percent-encodes S for a URL path segment or query value. Free with free(). */
+char *rg_percent_encode(const char *s);
+/* mkdir -p. 0 or -errno. */
+int rg_mkdir_p(const char *path, mode_t mode);
+/* asprintf that aborts on OOM. Free with free(). */
+char *rg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Monotonic milliseconds. */
+int64_t rg_now_ms(void);
+/* Wall-clock seconds since the epoch. */
+int64_t rg_wall_s(void);
+/* Fills OUT with 2*NBYTES random hex digits and a NUL. */
+void rg_random_hex(char *out, size_t nbytes);
+/* Compares without leaking where two secrets differ. */
+bool rg_secret_eq(const char *a, const char *b);
+/* Reads a whole file (at most MAX bytes). 0 or -errno (-EFBIG if larger). */
+int rg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+/* Writes a file atomically (tmp + rename). 0 or -errno. */
+int rg_write_file(const char *path, const void *buf, size_t len, mode_t mode);
+/* malloc/calloc/realloc/strdup that abort on OOM. */
+void *rg_malloc(size_t n);
+void *rg_calloc(size_t n, size_t m);
+void *rg_realloc(void *p, size_t n);
+char *rg_strdup(const char *s);
+char *rg_strndup(const char *s, size_t n);
+
+#endif
