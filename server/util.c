@@ -127,6 +127,8 @@ char *rg_percent_encode(const char *s) {
 }
 
 int rg_mkdir_p(const char *path, mode_t mode) {
+  if (!path || !*path)
+    return -EINVAL;
   char *p = rg_strdup(path);
   int rc = 0;
   for (char *s = p + 1;; s++) {
@@ -143,6 +145,9 @@ int rg_mkdir_p(const char *path, mode_t mode) {
     }
   }
   free(p);
+  struct stat st;
+  if (rc == 0 && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
+    rc = -ENOTDIR;
   return rc;
 }
 
@@ -197,10 +202,14 @@ int rg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len) {
   if (fd < 0)
     return -errno;
   struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-    int e = S_ISREG(st.st_mode) ? -errno : -EISDIR;
+  if (fstat(fd, &st) < 0) {
+    int e = -errno;
     close(fd);
     return e;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return -EISDIR;
   }
   if ((uint64_t)st.st_size > max) {
     close(fd);
@@ -246,6 +255,13 @@ int rg_write_file(const char *path, const void *buf, size_t len, mode_t mode) {
     }
     p += w;
     left -= (size_t)w;
+  }
+  if (fsync(fd) < 0) {
+    int e = -errno;
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return e;
   }
   close(fd);
   int rc = rename(tmp, path) < 0 ? -errno : 0;
