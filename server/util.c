@@ -211,21 +211,39 @@ int rg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len) {
     close(fd);
     return -EISDIR;
   }
-  if ((uint64_t)st.st_size > max) {
-    close(fd);
-    return -EFBIG;
-  }
-  uint8_t *b = rg_malloc((size_t)st.st_size + 1);
-  size_t got = 0;
-  while (got < (size_t)st.st_size) {
-    ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+  /* read to EOF: /proc files report size 0 */
+  size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, got = 0;
+  if (cap > max + 1)
+    cap = max + 1;
+  uint8_t *b = rg_malloc(cap + 1);
+  for (;;) {
+    if (got == cap) {
+      if (cap > max) {
+        free(b);
+        close(fd);
+        return -EFBIG;
+      }
+      cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+      b = rg_realloc(b, cap + 1);
+    }
+    ssize_t r = read(fd, b + got, cap - got);
     if (r < 0 && errno == EINTR)
       continue;
-    if (r <= 0)
+    if (r < 0) {
+      int e = -errno;
+      free(b);
+      close(fd);
+      return e;
+    }
+    if (r == 0)
       break;
     got += (size_t)r;
   }
   close(fd);
+  if (got > max) {
+    free(b);
+    return -EFBIG;
+  }
   b[got] = 0;
   *buf = b;
   *len = got;
