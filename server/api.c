@@ -367,6 +367,10 @@ void rg_api_route(rg_app *app, struct evhttp_request *req, const char *path) {
       get_status(app, req);
     return;
   }
+  if (strcmp(path, "/library") == 0 || strncmp(path, "/library/", 9) == 0) {
+    rg_api_library_route(app, req, path);
+    return;
+  }
   if (strcmp(path, "/torrents") == 0 || strcmp(path, "/torrents/") == 0) {
     if (m == EVHTTP_REQ_POST) {
       post_torrents(app, req);

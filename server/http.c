@@ -157,7 +157,7 @@ int rg_http_start(rg_app *app, char **cause) {
   }
   evhttp_set_allowed_methods(app->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
                                             EVHTTP_REQ_OPTIONS);
   evhttp_set_max_headers_size(app->http, 64 * 1024);
   evhttp_set_max_body_size(app->http, 32 * 1024 * 1024);

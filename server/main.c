@@ -4,7 +4,9 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "fs.h"
 #include "http.h"
+#include "library.h"
 #include "log.h"
 #include "loop.h"
 #include "seed.h"
@@ -49,6 +51,7 @@ static int run(rg_conf *c) {
   int rc = 1;
   char *cause = NULL;
   rg_app app = {0};
+  rg_fs *fs = NULL;
   app.conf = c;
   app.started_ms = rg_now_ms();
 
@@ -127,11 +130,34 @@ static int run(rg_conf *c) {
   free(cache);
   rg_tm_load(app.tm);
 
+  app.library = rg_library_new(app.store, app.tm, &cause);
+  if (!app.library) {
+    rg_error("the library is off: %s", cause);
+    free(cause);
+    cause = NULL;
+  } else {
+    rg_library_attach(app.library);
+  }
+
   if (rg_http_start(&app, &cause) != 0) {
     rg_error("%s", cause);
     goto out;
   }
   rg_info("listening on http://%s:%d/", c->bind, app.http_port);
+
+  if (c->mount && *c->mount) {
+    if (!app.library) {
+      rg_error("no FUSE mount: the library is off");
+    } else if (rg_fs_mount(c->mount, app.library, app.tm, c->read_timeout_s,
+                           &fs, &cause) != 0) {
+      rg_error("no FUSE mount at %s: %s; HTTP keeps working", c->mount,
+               cause ? cause : "mount failed");
+      free(cause);
+      cause = NULL;
+    } else {
+      rg_info("library mounted at %s", c->mount);
+    }
+  }
 
   struct event *sigint = evsignal_new(app.base, SIGINT, on_signal, app.base);
   struct event *sigterm = evsignal_new(app.base, SIGTERM, on_signal, app.base);
@@ -143,7 +169,9 @@ static int run(rg_conf *c) {
   rc = 0;
 out:
   free(cause);
+  rg_fs_unmount(&fs);
   rg_http_stop(&app);
+  rg_library_free(&app.library);
   rg_loop_shutdown();
   rg_tm_free(&app.tm);
   rg_engine_free(&app.engine);
