@@ -874,6 +874,37 @@ extern "C" int rg_engine_reannounce(rg_engine *e, const uint8_t ih[20]) {
   }
 }
 
+extern "C" int rg_engine_set_torrent_limits(rg_engine *e, const uint8_t ih[20],
+                                            int download_bps,
+                                            int max_connections) {
+  try {
+    tor *t = find_tor(e, ih);
+    if (!t)
+      return -ENOENT;
+    t->h.set_download_limit(download_bps > 0 ? download_bps : -1);
+    t->h.set_max_connections(max_connections > 0 ? max_connections : -1);
+    return 0;
+  } catch (...) {
+    return -EIO;
+  }
+}
+
+extern "C" int rg_engine_pause(rg_engine *e, const uint8_t ih[20],
+                               bool paused) {
+  try {
+    tor *t = find_tor(e, ih);
+    if (!t)
+      return -ENOENT;
+    if (paused)
+      t->h.pause();
+    else
+      t->h.resume();
+    return 0;
+  } catch (...) {
+    return -EIO;
+  }
+}
+
 extern "C" int rg_engine_status(rg_engine *e, const uint8_t ih[20],
                                 rg_tstatus *out) {
   try {

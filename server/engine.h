@@ -122,6 +122,11 @@ int rg_engine_have_bitfield(rg_engine *e, const uint8_t ih[20], uint8_t **bits,
 int rg_engine_add_peer(rg_engine *e, const uint8_t ih[20], const char *ip,
                        int port);
 int rg_engine_reannounce(rg_engine *e, const uint8_t ih[20]);
+/* Per-torrent download limit (bytes/s) and connection cap; 0 = none. */
+int rg_engine_set_torrent_limits(rg_engine *e, const uint8_t ih[20],
+                                 int download_bps, int max_connections);
+/* Pauses (no transfers at all) or resumes a torrent. */
+int rg_engine_pause(rg_engine *e, const uint8_t ih[20], bool paused);
 
 enum rg_tstate {
   RG_TS_CHECKING = 1,

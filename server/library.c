@@ -949,8 +949,7 @@ void rg_library_free(rg_library **libp) {
   if (!lib)
     return;
   if (lib->hooked && lib->tm) {
-    rg_tm_hooks none = {0};
-    rg_tm_set_hooks(lib->tm, &none);
+    rg_tm_remove_hooks(lib->tm, lib);
   }
   rg_lib_tree_put(lib->cur);
   clear_memory(lib);
@@ -1596,7 +1595,7 @@ void rg_library_attach(rg_library *lib) {
     return;
   rg_tm_hooks h = {
       .on_metadata = hook_metadata, .on_removed = hook_removed, .arg = lib};
-  rg_tm_set_hooks(lib->tm, &h);
+  rg_tm_add_hooks(lib->tm, &h);
   lib->hooked = true;
   /* torrents whose metadata arrived while no library was listening */
   rg_tm_each(lib->tm, scan_each, lib);

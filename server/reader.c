@@ -73,11 +73,11 @@ static int piece_of(const rg_reader *r, int64_t off) {
 }
 
 static int64_t window_bytes(const rg_reader *r) {
-  int64_t max = rg_tm_readahead_bytes(r->tm);
+  int64_t max = rg_tm_readahead_bytes(r->tm) * (r->t->playing ? 4 : 1);
   int64_t rate = r->bitrate > 0 ? r->bitrate : r->observed_rate;
   if (rate <= 0)
     return max;
-  int64_t w = rate * 20;
+  int64_t w = rate * (r->t->playing ? 60 : 20);
   if (w < (4 << 20))
     w = 4 << 20;
   return w < max ? w : max;

@@ -45,6 +45,9 @@ struct rg_torrent {
   int64_t added, last_read;   /* wall seconds */
   int64_t last_read_ms;       /* monotonic */
   int64_t announce_ms;        /* last forced re-announce */
+  bool playing;               /* priority mode (webhooks) */
+  bool paused_for_priority;   /* paused because another title plays */
+  int64_t drop_after_ms;      /* fast drop after playback stopped, 0 = no */
   uint8_t *prio_sent;         /* priorities last pushed to libtorrent */
   uint8_t *deadline;          /* 1 where we set a piece deadline */
   rg_reader *readers;

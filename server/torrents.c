@@ -41,14 +41,31 @@ struct rg_tm {
   struct event *alert_ev, *tick_ev;
   int64_t last_flush_ms;
   bool budget_warned;
-  rg_tm_hooks hooks;
+  rg_tm_hooks hooks[8];
+  int nhooks;
+  int nplaying;
+  int background_bps;
 };
 
-void rg_tm_set_hooks(rg_tm *tm, const rg_tm_hooks *h) { tm->hooks = *h; }
+void rg_tm_add_hooks(rg_tm *tm, const rg_tm_hooks *h) {
+  if (tm->nhooks < (int)RG_ARRAY_LEN(tm->hooks))
+    tm->hooks[tm->nhooks++] = *h;
+  else
+    rg_error("too many torrent hooks");
+}
+
+void rg_tm_remove_hooks(rg_tm *tm, void *arg) {
+  int j = 0;
+  for (int i = 0; i < tm->nhooks; i++)
+    if (tm->hooks[i].arg != arg)
+      tm->hooks[j++] = tm->hooks[i];
+  tm->nhooks = j;
+}
 
 static void hook_metadata(rg_tm *tm, rg_torrent *t) {
-  if (tm->hooks.on_metadata)
-    tm->hooks.on_metadata(t, tm->hooks.arg);
+  for (int i = 0; i < tm->nhooks; i++)
+    if (tm->hooks[i].on_metadata)
+      tm->hooks[i].on_metadata(t, tm->hooks[i].arg);
 }
 
 /* ---- helpers ---- */
@@ -207,12 +224,40 @@ static void deactivate(rg_tm *tm, rg_torrent *t, bool delete_files) {
   rg_engine_remove(tm->o.engine, t->ih, delete_files);
   t->active = false;
   t->fetching = false;
+  t->paused_for_priority = false;
+  t->drop_after_ms = 0;
   tm->nactive--;
   if (t->ti) {
     memset(t->prio_sent, 0xff, (size_t)t->ti->num_pieces);
     memset(t->deadline, 0, (size_t)t->ti->num_pieces);
   }
   rg_debug("%s: left the session", t->hex);
+}
+
+/* Priority mode: the playing torrents get the bandwidth. */
+static void apply_limits(rg_tm *tm, rg_torrent *t) {
+  if (!t->active)
+    return;
+  if (tm->nplaying == 0 || t->playing) {
+    if (t->paused_for_priority)
+      rg_engine_pause(tm->o.engine, t->ih, false);
+    t->paused_for_priority = false;
+    rg_engine_set_torrent_limits(tm->o.engine, t->ih, 0,
+                                 t->playing ? 800 : 0);
+  } else if (tm->background_bps > 0) {
+    if (t->paused_for_priority)
+      rg_engine_pause(tm->o.engine, t->ih, false);
+    t->paused_for_priority = false;
+    rg_engine_set_torrent_limits(tm->o.engine, t->ih, tm->background_bps, 0);
+  } else if (!t->paused_for_priority && !t->fetching) {
+    rg_engine_pause(tm->o.engine, t->ih, true);
+    t->paused_for_priority = true;
+  }
+}
+
+static void apply_all_limits(rg_tm *tm) {
+  for (rg_torrent *t = tm->head; t; t = t->next)
+    apply_limits(tm, t);
 }
 
 /* An active torrent nobody reads, least recently read first; NULL if none. */
@@ -294,6 +339,9 @@ int rg_tm_activate(rg_tm *tm, rg_torrent *t) {
   t->active = true;
   t->queued = false;
   tm->nactive++;
+  t->paused_for_priority = false;
+  if (tm->nplaying)
+    apply_limits(tm, t);
   if (t->ti) {
     rg_debug("%s: activated from stored metadata", t->hex);
     rg_tm_update_priorities(tm, t);
@@ -581,8 +629,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
       deactivate(tm, t, false);
       continue;
     }
-    if (t->active && !t->readers && !t->fetching &&
-        now - t->last_read_ms > (int64_t)tm->o.idle_timeout_s * 1000) {
+    if (t->active && !t->readers && !t->fetching && !t->playing &&
+        (now - t->last_read_ms > (int64_t)tm->o.idle_timeout_s * 1000 ||
+         (t->drop_after_ms && now >= t->drop_after_ms))) {
       rg_info("%s: idle for %d s, leaving the session", t->hex,
               tm->o.idle_timeout_s);
       if (t->have_dirty)
@@ -787,8 +836,11 @@ rg_torrent *rg_tm_find(rg_tm *tm, const char *hex) {
 }
 
 int rg_tm_remove(rg_tm *tm, rg_torrent *t, bool delete_data) {
-  if (tm->hooks.on_removed)
-    tm->hooks.on_removed(t, tm->hooks.arg);
+  for (int i = 0; i < tm->nhooks; i++)
+    if (tm->hooks[i].on_removed)
+      tm->hooks[i].on_removed(t, tm->hooks[i].arg);
+  if (t->playing)
+    rg_tm_set_playing(tm, t, false, 0);
   for (rg_reader *r = t->readers; r; r = r->next)
     rg_reader_fail(r, -ENOENT);
   deactivate(tm, t, delete_data);
@@ -905,4 +957,33 @@ void rg_tm_reader_gone(rg_tm *tm, rg_torrent *t) {
     return;
   }
   rg_tm_update_priorities(tm, t);
+}
+
+void rg_tm_set_playing(rg_tm *tm, rg_torrent *t, bool playing, int grace_s) {
+  if (t->playing == playing)
+    return;
+  t->playing = playing;
+  tm->nplaying += playing ? 1 : -1;
+  if (playing) {
+    t->drop_after_ms = 0;
+    rg_info("%s: playing: priority mode on (%d playing)", t->hex,
+            tm->nplaying);
+  } else {
+    t->drop_after_ms = rg_now_ms() + (int64_t)grace_s * 1000;
+    rg_info("%s: stopped playing (%d still playing); leaves the session %d s "
+            "after its last read",
+            t->hex, tm->nplaying, grace_s);
+  }
+  apply_all_limits(tm);
+  /* windows change size with the mode */
+  for (rg_reader *r = t->readers; r; r = r->next)
+    r->win_first = -1;
+  rg_tm_update_priorities(tm, t);
+}
+
+bool rg_torrent_playing(const rg_torrent *t) { return t->playing; }
+
+void rg_tm_set_background_limit(rg_tm *tm, int background_bps) {
+  tm->background_bps = background_bps;
+  apply_all_limits(tm);
 }

@@ -55,7 +55,20 @@ typedef struct rg_tm_hooks {
   void (*on_removed)(rg_torrent *t, void *arg);
   void *arg;
 } rg_tm_hooks;
-void rg_tm_set_hooks(rg_tm *tm, const rg_tm_hooks *h);
+/* Up to 8 subscribers; each is called in the order added. */
+void rg_tm_add_hooks(rg_tm *tm, const rg_tm_hooks *h);
+/* Removes the subscribers whose arg is ARG. */
+void rg_tm_remove_hooks(rg_tm *tm, void *arg);
+
+/* Priority mode (webhooks: someone pressed Play). While at least one torrent
+ * is playing, playing torrents get a 4x read-ahead window and up to 4x the
+ * connections, and every other active torrent's download is limited to
+ * BACKGROUND_BPS bytes/s (0 = paused). Turning it off lets the torrent leave
+ * the session GRACE_S seconds after its last read (a fast drop), unless
+ * another reader keeps it. */
+void rg_tm_set_playing(rg_tm *tm, rg_torrent *t, bool playing, int grace_s);
+bool rg_torrent_playing(const rg_torrent *t);
+void rg_tm_set_background_limit(rg_tm *tm, int background_bps);
 
 /* Calls CB for every torrent, in the order they were added. */
 void rg_tm_each(rg_tm *tm, void (*cb)(rg_torrent *t, void *arg), void *arg);
