@@ -23,6 +23,9 @@ typedef struct rg_app {
   int http_port; /* the port actually bound */
   struct evhttp *http;
   struct rg_library *library; /* NULL until set up */
+  struct rg_warmup *warmup;   /* NULL when off */
+  struct rg_media *media;     /* NULL when off */
+  struct rg_hls *hls;         /* NULL when off */
   int streams;   /* open stream responses */
 } rg_app;
 
