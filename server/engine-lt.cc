@@ -737,6 +737,10 @@ extern "C" int rg_engine_set_piece_priorities(rg_engine *e,
       return -ENOENT;
     if (!ensure_meta(*t))
       return -EAGAIN;
+    /* A torrent that has every piece drops its piece picker; libtorrent
+     * 2.0.8 can crash on deadline/priority calls that reach it then. */
+    if (t->h.status(lt::status_flags_t{}).is_seeding)
+      return 0;
     if (n != t->num_pieces || !prio)
       return -EINVAL;
     std::vector<lt::download_priority_t> v(static_cast<size_t>(n));
@@ -765,6 +769,10 @@ extern "C" int rg_engine_set_piece_deadline(rg_engine *e, const uint8_t ih[20],
       return -ENOENT;
     if (!ensure_meta(*t))
       return -EAGAIN;
+    /* A torrent that has every piece drops its piece picker; libtorrent
+     * 2.0.8 can crash on deadline/priority calls that reach it then. */
+    if (t->h.status(lt::status_flags_t{}).is_seeding)
+      return 0;
     if (piece < 0 || piece >= t->num_pieces)
       return -EINVAL;
     t->deadlines.insert(piece);
@@ -785,6 +793,10 @@ extern "C" int rg_engine_reset_piece_deadline(rg_engine *e,
       return -ENOENT;
     if (!ensure_meta(*t))
       return -EAGAIN;
+    /* A torrent that has every piece drops its piece picker; libtorrent
+     * 2.0.8 can crash on deadline/priority calls that reach it then. */
+    if (t->h.status(lt::status_flags_t{}).is_seeding)
+      return 0;
     if (piece < 0 || piece >= t->num_pieces)
       return -EINVAL;
     t->deadlines.erase(piece);

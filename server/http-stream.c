@@ -339,6 +339,11 @@ void rg_stream_route(rg_app *app, struct evhttp_request *req,
   }
   s->evcon = evhttp_request_get_connection(req);
   evhttp_connection_set_closecb(s->evcon, on_close, s);
+  /* libevent writes at most 16 KiB per call by default: one sendfile per
+   * chunk instead */
+  struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
+  if (bev)
+    bufferevent_set_max_single_write(bev, CHUNK);
   s->probe = event_new(app->base, -1, EV_PERSIST, on_probe, s);
   struct timeval half = {0, 500000};
   event_add(s->probe, &half);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 void rg_http_json(struct evhttp_request *req, int code, json_t *body) {
@@ -146,6 +147,10 @@ static void on_request(struct evhttp_request *req, void *arg) {
     evbuffer_free(b);
     return;
   }
+  if (strcmp(path, "/webhook") == 0) { /* webhooks (playback.c) */
+    rg_webhook_route(app, req);
+    return;
+  }
   rg_http_error(req, 404, "no such route: %s", path);
 }
 
@@ -177,6 +182,11 @@ int rg_http_start(rg_app *app, char **cause) {
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
   evutil_socket_t fd = evhttp_bound_socket_get_fd(s);
+  /* Responses are written whole: Nagle would hold the tail of each one for
+   * the peer's delayed ACK (~40 ms per request on a kept-alive
+   * connection). Accepted sockets inherit the option. */
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   app->http_port = app->conf->http_port;
   if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
     if (ss.ss_family == AF_INET)

@@ -366,7 +366,7 @@ static void run_queue(rg_tm *tm) {
 /* ---- priorities ---- */
 
 void rg_tm_update_priorities(rg_tm *tm, rg_torrent *t) {
-  if (!t->active || !t->ti)
+  if (!t->active || !t->ti || t->have_bytes >= t->ti->total_size)
     return;
   int n = t->ti->num_pieces;
   uint8_t *prio = rg_calloc((size_t)n, 1);
