@@ -45,7 +45,11 @@ struct rg_tm {
   int nhooks;
   int nplaying;
   int background_bps;
+  struct rg_warmup *warmup;
 };
+
+void rg_tm_set_warmup(rg_tm *tm, struct rg_warmup *w) { tm->warmup = w; }
+struct rg_warmup *rg_tm_warmup(rg_tm *tm) { return tm->warmup; }
 
 void rg_tm_add_hooks(rg_tm *tm, const rg_tm_hooks *h) {
   if (tm->nhooks < (int)RG_ARRAY_LEN(tm->hooks))

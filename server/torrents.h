@@ -70,6 +70,11 @@ void rg_tm_set_playing(rg_tm *tm, rg_torrent *t, bool playing, int grace_s);
 bool rg_torrent_playing(const rg_torrent *t);
 void rg_tm_set_background_limit(rg_tm *tm, int background_bps);
 
+/* The warmup store readers consult first (NULL = none). Not owned. */
+struct rg_warmup;
+void rg_tm_set_warmup(rg_tm *tm, struct rg_warmup *w);
+struct rg_warmup *rg_tm_warmup(rg_tm *tm);
+
 /* Calls CB for every torrent, in the order they were added. */
 void rg_tm_each(rg_tm *tm, void (*cb)(rg_torrent *t, void *arg), void *arg);
 
