@@ -87,6 +87,7 @@ extern char **environ;
 #define RG_FS_UNLINK_WAIT_S 15     /* an unlink waits this long for the loop */
 #define RG_FS_GRACE_MS 2000        /* unmount: wait before aborting clients */
 #define FH_READERS 4               /* readers per open file */
+#define RG_FS_FAIL_MEMORY_MS 2000  /* a timed-out range fails fast this long */
 
 struct rq;
 
@@ -110,6 +111,8 @@ struct fh {
   int nslots;
   struct rq *wait_head, *wait_tail;
   bool dead; /* readers closed by rg_fs_unmount */
+  /* under fs->mu: the last range that timed out, see op_read */
+  int64_t fail_off, fail_end, fail_ms;
 };
 
 /* An open directory: the snapshot it lists, so offsets stay meaningful. */
@@ -185,7 +188,7 @@ struct rg_fs {
 /* ------------------------------------------------------------- logging -- */
 
 static pthread_mutex_t fuse_log_mu = PTHREAD_MUTEX_INITIALIZER;
-static char fuse_last_error[256];
+static char fuse_last_error[512];
 
 /* libfuse's messages go to our log; the last error explains a failed mount. */
 static void on_fuse_log(enum fuse_log_level level, const char *fmt,
@@ -768,6 +771,19 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   }
   if ((int64_t)size > fh->size - off)
     size = (size_t)(fh->size - off);
+  /* When a readahead request fails the kernel asks again for the page the
+   * reader wanted, at once: answer that from the failure just seen instead
+   * of waiting read_timeout_s a second time. */
+  int64_t now = rg_now_ms();
+  pthread_mutex_lock(&fs->mu);
+  bool failed_recently = now - fh->fail_ms < RG_FS_FAIL_MEMORY_MS &&
+                         off < fh->fail_end &&
+                         off + (int64_t)size > fh->fail_off;
+  pthread_mutex_unlock(&fs->mu);
+  if (failed_recently) {
+    fuse_reply_err(req, EIO);
+    return;
+  }
   struct timespec dl;
   deadline_in(&dl, ((int64_t)fs->read_timeout_s + 5) * 1000);
   size_t done = 0;
@@ -793,6 +809,13 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     done += got;
   }
   if (err) {
+    if (err == -ETIMEDOUT) {
+      pthread_mutex_lock(&fs->mu);
+      fh->fail_off = off + (int64_t)done;
+      fh->fail_end = off + (int64_t)size;
+      fh->fail_ms = rg_now_ms();
+      pthread_mutex_unlock(&fs->mu);
+    }
     if (err == -ETIMEDOUT)
       rg_warn("mount: read of %s file %d at %lld (+%zu) not served within "
               "%d s: EIO",
@@ -1394,7 +1417,7 @@ int rg_fs_mount(const char *dir, rg_library *lib, rg_tm *tm,
                          RG_FS_IO_SIZE, allow_other ? ",allow_other" : "");
   char *argv[] = {"reelgate", "-o", opts, NULL};
   struct fuse_args args = FUSE_ARGS_INIT(3, argv);
-  char fuse_msg[256];
+  char fuse_msg[512];
   fuse_error_take(fuse_msg, sizeof fuse_msg);
   fs->se = fuse_session_new(&args, &fs_ops, sizeof fs_ops, fs);
   fuse_opt_free_args(&args);

@@ -40,6 +40,7 @@ struct rg_torrent {
   int64_t have_bytes;
   bool have_dirty;
   bool active, queued, fetching, removed;
+  int64_t queued_ms; /* when it started waiting for a slot */
   int64_t fetch_started_ms;
   char *error;
   int64_t added, last_read;   /* wall seconds */

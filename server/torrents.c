@@ -328,6 +328,8 @@ int rg_tm_activate(rg_tm *tm, rg_torrent *t) {
   if (tm->o.max_active > 0 && tm->nactive >= tm->o.max_active) {
     rg_torrent *v = idle_victim(tm, t);
     if (!v) {
+      if (!t->queued)
+        t->queued_ms = rg_now_ms();
       t->queued = true;
       return -EAGAIN;
     }
@@ -353,17 +355,27 @@ int rg_tm_activate(rg_tm *tm, rg_torrent *t) {
   return 0;
 }
 
-/* Torrents waiting for a slot get one as soon as one is free. */
+/* Torrents waiting for a slot get one as soon as one is free, first come
+ * first served (a title someone starts during a library scan must not wait
+ * behind every scanner torrent added before it). */
 static void run_queue(rg_tm *tm) {
-  for (rg_torrent *t = tm->head; t; t = t->next) {
-    if (!t->queued || t->active)
-      continue;
-    if (tm->o.max_active > 0 && tm->nactive >= tm->o.max_active &&
-        !idle_victim(tm, t))
+  for (;;) {
+    rg_torrent *first = NULL;
+    for (rg_torrent *t = tm->head; t; t = t->next)
+      if (t->queued && !t->active &&
+          (!first || t->queued_ms < first->queued_ms))
+        first = t;
+    if (!first)
       return;
-    if (rg_tm_activate(tm, t) == 0)
-      for (rg_reader *r = t->readers; r; r = r->next)
-        rg_reader_nudge(r);
+    if (tm->o.max_active > 0 && tm->nactive >= tm->o.max_active &&
+        !idle_victim(tm, first))
+      return;
+    if (rg_tm_activate(tm, first) != 0) {
+      first->queued = false; /* failed for another reason; logged */
+      continue;
+    }
+    for (rg_reader *r = first->readers; r; r = r->next)
+      rg_reader_nudge(r);
   }
 }
 
