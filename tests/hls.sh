@@ -1,0 +1,168 @@
+#!/bin/sh
+# hls.sh — GET /hls/{info_hash}/{file}/… against a loopback swarm.
+#  * h264.mkv: H.264 + AAC (36 s) with an SRT track muxed in: `ffmpeg -i
+#    index.m3u8` has the right duration and decodes without errors, the
+#    subtitle rendition is listed and its .vtt carries the cue text, segment
+#    N alone works and reads only about its own bytes, wrong key → 401;
+#  * hevc.mkv: HEVC + 5.1 E-AC3 → HLS whose audio is AAC stereo;
+#  * clip.mp4: H.264 + AAC, moov at the end (the MP4 sample table as index);
+#  * notes.txt → 415, a missing file → 404, a file no peer has → 504.
+. "$(dirname "$0")/lib/common.sh"
+need ffmpeg ffprobe
+
+ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libx265 || skip_all "ffmpeg lacks libx265"
+ffmpeg -hide_banner -encoders 2>/dev/null | grep -q ' eac3 ' || skip_all "ffmpeg lacks the eac3 encoder"
+
+SRC=$T/src/hls
+mkdir -p "$SRC"
+LEN=36
+ff() { ffmpeg -nostdin -v error -y "$@" >>"$T/ffmpeg.out" 2>&1 || die "ffmpeg $*: $(tail -3 "$T/ffmpeg.out")"; }
+ff -f lavfi -i "testsrc=size=320x180:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" \
+  -t $LEN -c:v libx264 -preset veryfast -b:v 400k -g 50 -pix_fmt yuv420p -c:a aac -b:a 96k "$T/a.mkv"
+printf '1\n00:00:01,000 --> 00:00:03,500\nHello from reelgate\n\n2\n00:00:20,000 --> 00:00:22,000\nSecond <i>cue</i> here\n' >"$T/s.srt"
+ff -i "$T/a.mkv" -i "$T/s.srt" -map 0 -map 1 -c copy -c:s srt -metadata:s:s:0 language=eng "$SRC/h264.mkv"
+ff -f lavfi -i "testsrc=size=320x180:rate=25" -f lavfi -i "sine=frequency=300:sample_rate=48000" \
+  -t 14 -c:v libx265 -preset ultrafast -x265-params log-level=error:keyint=50:open-gop=0 \
+  -pix_fmt yuv420p -c:a eac3 -ac 6 -b:a 192k "$SRC/hevc.mkv"
+ff -f lavfi -i "testsrc=size=320x180:rate=25" -f lavfi -i "sine=frequency=500:sample_rate=44100" \
+  -t 10 -c:v libx264 -preset veryfast -b:v 300k -g 50 -pix_fmt yuv420p -c:a aac -b:a 96k "$SRC/clip.mp4"
+echo "not a video" >"$SRC/notes.txt"
+
+seed_ours seed 127.0.0.2 "$SRC" --piece-size 262144
+make_torrent "$T/lone.torrent" "$T/a.mkv" # nobody seeds this one
+start_daemon hls read_timeout_s=3
+add_link "$MAGNET"
+check_status "add the torrent → 201" 201
+check "metadata within 30 s" wait_metadata "$HASH" 30
+
+# file index by name
+torrent "$HASH"
+fidx() { jget "[i for i, f in enumerate(j['files']) if f['path'].endswith('/$1')][0]" "$BODY"; }
+I264=$(fidx h264.mkv) IHEVC=$(fidx hevc.mkv) IMP4=$(fidx clip.mp4) ITXT=$(fidx notes.txt)
+note "files: h264=$I264 hevc=$IHEVC mp4=$IMP4 txt=$ITXT"
+H=$URL/hls/$HASH
+K=api_key=$API_KEY
+
+# ---- H.264 + AAC + SRT
+http GET "$H/$I264/index.m3u8?$K"
+check_status "master playlist → 200" 200
+MASTER=$BODY
+check "master is an M3U8 with a variant" grep -q '^#EXT-X-STREAM-INF:' "$T/body"
+check_eq "Content-Type of a playlist" application/vnd.apple.mpegurl "$(hdr Content-Type)"
+check "the subtitle rendition is listed (TYPE=SUBTITLES, eng)" \
+  grep -q '^#EXT-X-MEDIA:TYPE=SUBTITLES.*LANGUAGE="eng".*URI="subs-0.m3u8?api_key=' "$T/body"
+check "every URI in the master carries the key" \
+  sh -c '! grep -v "^#" "$1" | grep -v "api_key=" | grep -q . && ! grep -o "URI=\"[^\"]*\"" "$1" | grep -vq api_key=' _ "$T/body"
+VARIANT=$(grep -v '^#' "$T/body" | head -1)
+http GET "$H/$I264/$VARIANT"
+check_status "media playlist → 200" 200
+cp "$T/body" "$T/video.m3u8"
+check "VOD playlist with ENDLIST" sh -c 'grep -q "^#EXT-X-PLAYLIST-TYPE:VOD" "$1" && grep -q "^#EXT-X-ENDLIST" "$1"' _ "$T/video.m3u8"
+NSEG=$(grep -c '^#EXTINF' "$T/video.m3u8")
+TD=$(sed -n 's/^#EXT-X-TARGETDURATION://p' "$T/video.m3u8")
+MAXD=$(sed -n 's/^#EXTINF:\([0-9.]*\),.*/\1/p' "$T/video.m3u8" | sort -g | tail -1)
+SUMD=$(sed -n 's/^#EXTINF:\([0-9.]*\),.*/\1/p' "$T/video.m3u8" | paste -sd+ | bc)
+note "$NSEG segments, target $TD s, longest $MAXD s, total $SUMD s"
+check "5 to 7 segments of ~6 s for $LEN s" test "$NSEG" -ge 5 -a "$NSEG" -le 7
+check "TARGETDURATION ($TD) >= longest segment ($MAXD)" awk -v a="$TD" -v b="$MAXD" 'BEGIN { exit !(a >= b) }'
+check "segment durations add up to $LEN s ± 1" awk -v s="$SUMD" -v l=$LEN 'BEGIN { exit !(s > l - 1 && s < l + 1) }'
+check "segment URIs carry the key" sh -c '! grep -v "^#" "$1" | grep -vq "api_key="' _ "$T/video.m3u8"
+
+# ffmpeg reads the whole HLS stream: duration, no decode errors
+ffmpeg -nostdin -v error -i "$H/$I264/index.m3u8?$K" -map 0:v -map 0:a -c copy -f mpegts -y "$T/all.ts" 2>"$T/remux.err"
+check "ffmpeg copies the HLS stream to a file without errors" test ! -s "$T/remux.err" -a -s "$T/all.ts"
+[ -s "$T/remux.err" ] && note "$(head -5 "$T/remux.err")"
+D=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$T/all.ts")
+note "duration of the remuxed stream: $D s (source $LEN s)"
+check "duration $LEN s ± 1" awk -v d="$D" -v l=$LEN 'BEGIN { exit !(d > l - 1 && d < l + 1) }'
+ffmpeg -nostdin -v error -i "$H/$I264/index.m3u8?$K" -f null - 2>"$T/decode.err"
+check "ffmpeg decodes the HLS stream without errors" test ! -s "$T/decode.err"
+[ -s "$T/decode.err" ] && note "$(head -5 "$T/decode.err")"
+NF=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of default=nw=1:nk=1 "$T/all.ts" | head -1)
+check_eq "every video frame arrives once ($((LEN * 25)))" $((LEN * 25)) "$NF"
+
+# segment N alone, without 0..N-1 (a fresh daemon-side request)
+LAST=$((NSEG - 1)) MID=$((NSEG / 2))
+SEGURI=$(grep -v '^#' "$T/video.m3u8" | sed -n "$((MID + 1))p")
+http GET "$H/$I264/$SEGURI"
+check_status "segment $MID alone → 200" 200
+check_eq "segment Content-Type" video/mp2t "$(hdr Content-Type)"
+cp "$T/body" "$T/seg.ts"
+READ=$(hdr X-Hls-Bytes-Read)
+SIZE=$(file_size "$SRC/h264.mkv")
+note "segment $MID: $(file_size "$T/seg.ts") bytes out, $READ of $SIZE bytes read"
+check_le "segment $MID reads about its own share of the file (+ header, index, buffers)" "$READ" $((SIZE / NSEG * 2 + 300000))
+SD=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$T/seg.ts")
+check "segment $MID lasts ~6 s ($SD)" awk -v d="$SD" 'BEGIN { exit !(d > 4 && d < 8.5) }'
+ffmpeg -nostdin -v error -i "$T/seg.ts" -f null - 2>"$T/seg.err"
+check "segment $MID decodes on its own" test ! -s "$T/seg.err"
+FK=$(ffprobe -v error -select_streams v:0 -show_entries frame=key_frame -read_intervals '%+#1' -of default=nw=1:nk=1 "$T/seg.ts" | head -1)
+check_eq "segment $MID starts with a keyframe" 1 "$FK"
+http GET "$H/$I264/seg-$LAST.ts?$K"
+check_status "the last segment → 200" 200
+http GET "$H/$I264/seg-$NSEG.ts?$K"
+check_status "a segment past the end → 404" 404
+
+# subtitles
+http GET "$H/$I264/subs-0.m3u8?$K"
+check_status "subtitle playlist → 200" 200
+check "subtitle playlist lists .vtt segments with the key" grep -q '^subs-0-0.vtt?api_key=' "$T/body"
+http GET "$H/$I264/subs-0-0.vtt?$K"
+check_status "subtitle segment 0 → 200" 200
+check "WebVTT with X-TIMESTAMP-MAP" sh -c 'head -1 "$1" | grep -q "^WEBVTT" && grep -q "^X-TIMESTAMP-MAP=MPEGTS:[0-9]*,LOCAL:" "$1"' _ "$T/body"
+check "segment 0's .vtt has the first cue" grep -q 'Hello from reelgate' "$T/body"
+check "the cue's time is 00:00:01.000 --> 00:00:03.500" grep -q '^00:00:01.000 --> 00:00:03.500' "$T/body"
+ALL=''
+for ((k = 0; k < NSEG; k++)); do
+  http GET "$H/$I264/subs-0-$k.vtt?$K"
+  ALL+=$BODY
+done
+check "the second cue (20 s) is in one of the .vtt segments, with its markup" grep -q 'Second <i>cue</i> here' <<<"$ALL"
+
+# auth and errors
+http GET "$H/$I264/index.m3u8?api_key=wrong"
+check_status "wrong key → 401" 401
+http GET "$H/$I264/index.m3u8"
+check_status "no key → 401" 401
+http GET "$H/$I264/index.m3u8" -H "X-Api-Key: $API_KEY"
+check_status "key as X-Api-Key header → 200" 200
+check "playlists fetched with the header still carry the key in URIs" grep -q "api_key=$API_KEY" "$T/body"
+http GET "$H/$ITXT/index.m3u8?$K"
+check_status "a text file → 415" 415
+http GET "$URL/hls/0123456789abcdef0123456789abcdef01234567/0/index.m3u8?$K"
+check_status "an unknown torrent → 404" 404
+http GET "$H/99/index.m3u8?$K"
+check_status "an unknown file → 404" 404
+api POST /api/torrents -F "torrent=@$T/lone.torrent" >/dev/null
+check_status "add a torrent nobody seeds → 201" 201
+t0=$(now_ms)
+http GET "$URL/hls/$THASH/0/index.m3u8?$K"
+check_status "its playlist, data unavailable → 504 (read_timeout_s=3)" 504
+check_le "the 504 came within 10 s" $(($(now_ms) - t0)) 10000
+
+# ---- HEVC + E-AC3 5.1
+http GET "$H/$IHEVC/index.m3u8?$K"
+check_status "HEVC master → 200" 200
+ffmpeg -nostdin -v error -i "$H/$IHEVC/index.m3u8?$K" -map 0:v -map 0:a -c copy -f mpegts -y "$T/hevc.ts" 2>"$T/hevc.err"
+check "ffmpeg copies the HEVC stream without errors" test ! -s "$T/hevc.err"
+[ -s "$T/hevc.err" ] && note "$(head -5 "$T/hevc.err")"
+check_eq "HEVC video is copied" hevc "$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of default=nw=1:nk=1 "$T/hevc.ts" | head -1)"
+check_eq "E-AC3 audio became AAC stereo" "aac 2" "$(ffprobe -v error -select_streams a:0 -show_entries stream=codec_name,channels -of default=nw=1:nk=1 "$T/hevc.ts" | head -2 | paste -sd' ')"
+D=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$T/hevc.ts")
+check "HEVC stream lasts 14 s ± 1 ($D)" awk -v d="$D" 'BEGIN { exit !(d > 13 && d < 15) }'
+ffmpeg -nostdin -v error -i "$H/$IHEVC/index.m3u8?$K" -f null - 2>"$T/hevc-dec.err"
+check "ffmpeg decodes the HEVC + AAC stream without errors" test ! -s "$T/hevc-dec.err"
+[ -s "$T/hevc-dec.err" ] && note "$(head -5 "$T/hevc-dec.err")"
+
+# ---- MP4, moov at the end
+ffmpeg -nostdin -v error -i "$H/$IMP4/index.m3u8?$K" -map 0:v -map 0:a -c copy -f mpegts -y "$T/mp4.ts" 2>"$T/mp4.err"
+check "ffmpeg copies the MP4's HLS stream without errors" test ! -s "$T/mp4.err"
+[ -s "$T/mp4.err" ] && note "$(head -5 "$T/mp4.err")"
+D=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$T/mp4.ts")
+check "MP4 stream lasts 10 s ± 1 ($D)" awk -v d="$D" 'BEGIN { exit !(d > 9 && d < 11) }'
+
+# shutting down while a worker waits for data that will not come
+spawn waiting curl -s --noproxy '*' -o /dev/null "$URL/hls/$THASH/0/index.m3u8?$K"
+sleep 0.5
+stop_daemon
+finish
