@@ -1,0 +1,213 @@
+#!/bin/bash
+# sync.sh — sync jobs against local fake services (tests/fakes/
+# fake_services.py replaying tests/fixtures/sync/) whose magnets point at
+# real loopback seeders: a dry run changes nothing; a movies run adds the
+# expected torrents and library entries; a better release upgrades keeping
+# path and inode; Prowlarr down → Torrentio; an invalid TMDB key and
+# malformed answers fail the run with a reason; stop works; schedules
+# survive a restart; the history keeps each run's log.
+. "$(dirname "$0")/lib/common.sh"
+need ffmpeg
+
+FIX=$RG_SRCDIR/tests/fixtures/sync
+STATE=$T/fake-state.json
+
+# ---- seeders: three releases, each on its own loopback address ----
+mkdir -p "$T/src"
+A=The.Matrix.1999.1080p.BluRay.x264-GRP
+B=The.Matrix.1999.2160p.UHD.BluRay.REMUX.DV.HDR.HEVC.TrueHD.Atmos.7.1-GRP
+C=Scream.VI.2023.1080p.WEB-DL.DDP5.1.H.264-GRP
+make_random "$T/src/$A.mkv" 1
+make_random "$T/src/$B.mkv" 2
+make_random "$T/src/$C.mkv" 1
+seed_ours seed-a 127.0.0.2 "$T/src/$A.mkv"; MA=$MAGNET HA=$HASH
+seed_ours seed-b 127.0.0.3 "$T/src/$B.mkv"; MB=$MAGNET HB=$HASH
+seed_ours seed-c 127.0.0.4 "$T/src/$C.mkv"; HC=$HASH PC=$PEER
+PACK=Game.of.Thrones.S01.1080p.BluRay.x265-GRP
+mkdir -p "$T/src/$PACK"
+make_random "$T/src/$PACK/Game.of.Thrones.S01E01.1080p.BluRay.x265-GRP.mkv" 1
+make_random "$T/src/$PACK/Game.of.Thrones.S01E02.1080p.BluRay.x265-GRP.mkv" 1
+seed_ours seed-p 127.0.0.5 "$T/src/$PACK"; MP=$MAGNET HP=$HASH
+
+# state MOVIES_JSON PROWLARR_JSON SWITCHES_JSON — rewrites the scenario
+state() {
+  python3 - "$STATE" "$1" "$2" "$3" "$HC" "$PC" "$C" <<'PY'
+import json, os, sys
+path, movies, prow, sw, hc, pc, c = sys.argv[1:8]
+st = {"movies": json.loads(movies), "prowlarr": json.loads(prow),
+      "torrentio": {"tt17663992": [{"title": c, "hash": hc, "seeders": 80}]},
+      "peers": {hc: pc}, "switches": json.loads(sw)}
+st.update(json.loads(os.environ.get("EXTRA") or "{}"))
+open(path + ".tmp", "w").write(json.dumps(st)); os.rename(path + ".tmp", path)
+PY
+}
+MATRIX='{"id": 603, "title": "The Matrix", "year": 1999, "imdb": "tt0133093"}'
+SCREAM='{"id": 934433, "title": "Scream VI", "year": 2023, "imdb": "tt17663992"}'
+PA="{\"title\": \"$A\", \"magnet\": \"$MA\", \"hash\": \"$HA\", \"seeders\": 120}"
+PB="{\"title\": \"$B\", \"magnet\": \"$MB\", \"hash\": \"$HB\", \"seeders\": 35, \"size\": 64424509440}"
+PCAM='{"title": "The.Matrix.1999.HDCAM.x264-BAD", "magnet": "magnet:?xt=urn:btih:1111111111111111111111111111111111111111", "seeders": 900}'
+P720='{"title": "The.Matrix.1999.720p.BluRay.x264-SD", "magnet": "magnet:?xt=urn:btih:2222222222222222222222222222222222222222", "seeders": 900}'
+state "[$MATRIX]" "{\"tt0133093\": [$PCAM, $P720, $PA]}" '{}'
+
+rm -f "$T/fake.port"
+spawn fake python3 "$RG_SRCDIR/tests/fakes/fake_services.py" "$FIX" "$STATE" "$T/fake.port"
+wait_until 10 test -s "$T/fake.port" || die "the fake services did not start: $(tail -3 "$T/fake.out")"
+F=http://127.0.0.1:$(cat "$T/fake.port")
+
+start_daemon d tmdb_api_key=tmdb-good-key "tmdb_url=$F/tmdb/3" \
+  "prowlarr_url=$F/prowlarr" prowlarr_api_key=prowlarr-key \
+  "torrentio_url=$F/torrentio" "jellyfin_url=$F/jellyfin" \
+  jellyfin_api_key=jf-key sync_movie_lists=popular sync_rate_limit_ms=0 \
+  sync_http_retries=1 sync_http_timeout_s=5 sync_metadata_wait_s=30
+
+# run_job JOB [QUERY] — starts a run and waits (≤ 45 s) until it is over;
+# sets RUN (its id) and RUNJ (its history record).
+run_job() {
+  api POST "/api/sync/$1/run${2:-}" >/dev/null
+  RUN=$(jget run_id "$BODY")
+  [ "$STATUS" = 202 ] || { note "run: HTTP $STATUS $BODY"; RUN=''; return 1; }
+  wait_until 45 run_over "$RUN"
+  RUNJ=$BODY
+}
+run_over() {
+  api GET "/api/sync/history/$1" >/dev/null
+  [ "$(jget status "$BODY")" != running ]
+}
+rj() { jget "$1" "$RUNJ" 2>/dev/null; }
+
+# ---- a dry run changes nothing ----
+run_job movies '?dry_run=1'
+check_eq "dry run ends ok" ok "$(rj status)"
+check_eq "dry run is marked as one" true "$(rj dry_run)"
+check_eq "dry run would add The Matrix" "would_add $A" "$(rj 'j["summary"]["changes"][0]["action"] + " " + j["summary"]["changes"][0]["release"]')"
+check "dry run log explains the rejected CAM/720p releases" grep -q "rejected kind: cam\|no acceptable\|offers" <<<"$(rj log)"
+check_eq "dry run adds no torrent" 0 "$(api GET /api/torrents | jget 'len(j["torrents"]) if isinstance(j, dict) else len(j)')"
+check_eq "dry run adds no library entry" 0 "$(api GET /api/library | jget 'len(j["entries"])')"
+
+# ---- a movies run adds the best release and its library entry ----
+run_job movies
+check_eq "movies run ends ok" ok "$(rj status)"
+check_eq "one title added" 1 "$(rj summary.added)"
+check_eq "the 1080p BluRay release was chosen (not CAM, not 720p)" "$HA" "$(rj summary.changes.0.info_hash)"
+check_eq "prowlarr was the source" prowlarr "$(rj summary.changes.0.source)"
+check "the torrent is known" test "$(tfield "$HA" info_hash)" = "$HA"
+api GET /api/library >/dev/null
+LIB=$BODY
+ENTRY='[e for e in j["entries"] if e["kind"] == "movie" and e["title"] == "The Matrix"]'
+check_eq "a library entry for The Matrix (1999)" "1 1999 $HA tt0133093 603" \
+  "$(jget "' '.join(str(x) for x in [len($ENTRY), $ENTRY[0]['year'], $ENTRY[0]['info_hash'], $ENTRY[0]['imdb_id'], $ENTRY[0]['tmdb_id']])" "$LIB")"
+PATH1=$(jget "$ENTRY[0]['path']" "$LIB")
+INO1=$(jget "$ENTRY[0]['inode']" "$LIB")
+note "entry $PATH1 inode $INO1"
+check "jellyfin library refresh requested" test "$(curl -s "$F/_hits" | jget 'j.get("jellyfin_refresh", 0)')" -ge 1
+
+# ---- a better release upgrades it, keeping path and inode ----
+state "[$MATRIX]" "{\"tt0133093\": [$PCAM, $P720, $PA, $PB]}" '{}'
+run_job movies
+check_eq "upgrade run ends ok" ok "$(rj status)"
+check_eq "one title upgraded" 1 "$(rj summary.upgraded)"
+check_eq "the upgrade names what it replaces" "$HA" "$(rj summary.changes.0.replaces)"
+api GET /api/library >/dev/null
+LIB=$BODY
+check_eq "the entry now plays the 4K DV REMUX" "$HB" "$(jget "$ENTRY[0]['info_hash']" "$LIB")"
+check_eq "path kept" "$PATH1" "$(jget "$ENTRY[0]['path']" "$LIB")"
+check_eq "inode kept" "$INO1" "$(jget "$ENTRY[0]['inode']" "$LIB")"
+check_eq "only one entry for the title" 1 "$(jget "len($ENTRY)" "$LIB")"
+torrent "$HA"
+check_eq "the replaced torrent is gone" 404 "$STATUS"
+
+# ---- nothing better: kept ----
+run_job movies
+check_eq "third run: nothing added or upgraded" "0 0" "$(rj summary.added) $(rj summary.upgraded)"
+
+# ---- Prowlarr down → Torrentio ----
+state "[$MATRIX, $SCREAM]" "{\"tt0133093\": [$PA, $PB]}" '{"prowlarr_down": true}'
+run_job movies
+check_eq "prowlarr-down run ends ok" ok "$(rj status)"
+check_eq "Scream VI added from Torrentio" "torrentio $HC" \
+  "$(rj '" ".join([[c["source"], c["info_hash"]] for c in j["summary"]["changes"] if c["title"] == "Scream VI"][0])')"
+check "the log says Prowlarr failed" grep -q "prowlarr failed: prowlarr: HTTP 503" <<<"$(rj log)"
+check_eq "Scream VI in the library (metadata from Torrentio's tracker)" "2023 $HC" \
+  "$(api GET /api/library | jget '" ".join(str(x) for x in [[e["year"], e["info_hash"]] for e in j["entries"] if e["title"] == "Scream VI"][0])')"
+
+# ---- invalid TMDB key → a clear error ----
+state "[$MATRIX]" '{}' '{"tmdb_invalid_key": true}'
+run_job movies
+check_eq "invalid key: the run failed" failed "$(rj status)"
+check "invalid key: the error says so" grep -q "tmdb: HTTP 401.*Invalid API key" <<<"$(rj error)"
+api GET /api/sync/status >/dev/null
+check "status shows the last error" grep -q "Invalid API key" <<<"$(jget jobs.movies.last.error "$BODY")"
+
+# ---- malformed and truncated answers → failed runs, daemon fine ----
+for kind in truncated garbage; do
+  state "[$MATRIX]" '{}' "{\"tmdb_malformed\": \"$kind\"}"
+  run_job movies
+  check_eq "$kind TMDB answer: the run failed" failed "$(rj status)"
+  check "$kind TMDB answer: the reason says malformed JSON" grep -q "malformed JSON" <<<"$(rj error)"
+done
+state "[$SCREAM]" '{}' '{"prowlarr_malformed": true}'
+run_job movies
+check "truncated Prowlarr JSON is logged and Torrentio asked" grep -q "prowlarr failed: prowlarr: malformed JSON" <<<"$(rj log)"
+check_eq "the daemon still answers" 200 "$(api GET /api/status >/dev/null; echo "$STATUS")"
+
+# ---- stop ----
+state "[$MATRIX]" '{}' '{"tmdb_slow_s": 4}'
+api POST /api/sync/movies/run >/dev/null
+RUN=$(jget run_id "$BODY")
+api POST /api/sync/movies/run >/dev/null
+check_status "a second run of the same job is refused" 409
+sleep 0.5
+api POST /api/sync/movies/stop >/dev/null
+check_status "stop accepted" 202
+T0=$(now_ms)
+wait_until 10 run_over "$RUN"
+check_eq "the stopped run says so" stopped "$(jget status "$BODY")"
+check_le "stopped within 3 s" $(($(now_ms) - T0)) 3000
+api POST /api/sync/movies/stop >/dev/null
+check_status "stop of an idle job: 409" 409
+
+# ---- schedule: validated, persisted across a restart ----
+api PUT /api/sync/schedule -H 'Content-Type: application/json' \
+  --data-binary '{"movies": {"mode": "interval", "interval_min": 720}, "tv": {"mode": "weekly", "weekdays": ["mon", "fri"], "time": "04:15"}}' >/dev/null
+check_status "schedule PUT" 200
+SCHED=$BODY
+check_eq "tv weekly on mon and fri at 04:15" '["mon", "fri"] 04:15' "$(jget '__import__("json").dumps(j["tv"]["weekdays"]) + " " + j["tv"]["time"]' "$SCHED")"
+check "movies next run about 12 h away" test "$(jget movies.next_run "$SCHED")" -gt $(($(date +%s) + 43000))
+api PUT /api/sync/schedule --data-binary '{"movies": {"mode": "weekly", "time": "25:00"}}' >/dev/null
+check_status "a bad time is refused" 400
+check "the error names the field" grep -q "movies.time" <<<"$BODY"
+DAEMON_ENV+=(sync_tv_follow=1399 "plex_watchlist_url=$F/plex" plex_token=plex-token)
+restart_daemon
+api GET /api/sync/schedule >/dev/null
+check_eq "schedule persisted across a restart" \
+  "$(jget '[j["movies"]["mode"], j["movies"]["interval_min"], j["movies"]["next_run"], j["tv"]["mode"], j["tv"]["next_run"]]' "$SCHED")" \
+  "$(jget '[j["movies"]["mode"], j["movies"]["interval_min"], j["movies"]["next_run"], j["tv"]["mode"], j["tv"]["next_run"]]' "$BODY")"
+
+# ---- tv: a season pack first, its files mapped to episodes ----
+GOT='{"id": 1399, "name": "Game of Thrones", "year": 2011, "imdb": "tt0944947", "episodes": 2}'
+PP="{\"title\": \"$PACK\", \"magnet\": \"$MP\", \"hash\": \"$HP\", \"seeders\": 210}"
+EXTRA="{\"shows\": [$GOT]}" state '[]' "{\"tt0944947\": [$PP]}" '{}'
+run_job tv
+check_eq "tv run ends ok" ok "$(rj status)"
+check_eq "the season pack was added" "add $HP" "$(rj summary.changes.0.action) $(rj summary.changes.0.info_hash)"
+check_eq "both pack files became S01E01 and S01E02" "1-1 1-2" \
+  "$(api GET /api/library | jget '" ".join("%d-%d" % (e["season"], e["episode"]) for e in j["entries"] if e["kind"] == "episode" and e["title"] == "Game of Thrones")')"
+run_job tv
+check "a second tv run finds the episodes in the registry" grep -q "all 2 aired episodes present" <<<"$(rj log)"
+
+# ---- watchlist: Plex watchlist → Guid[] IMDb id → indexers ----
+EXTRA='{"watchlist": [{"key": "5d776883ebdf2200209c104e", "title": "Scream VI", "year": 2023, "type": "movie", "imdb": "tt17663992"}]}' \
+  state '[]' '{}' '{}'
+run_job watchlist
+check_eq "watchlist run ends ok" ok "$(rj status)"
+check "the watchlist title was found in the library by its IMDb id" grep -q "1 titles on the Plex watchlist" <<<"$(rj log)"
+check "and kept, not added twice" grep -q "Scream VI (2023): in the library" <<<"$(rj log)"
+
+# ---- history ----
+api GET '/api/sync/history?job=movies&limit=50' >/dev/null
+check "history keeps every run with its log" test "$(jget 'len([r for r in j["runs"] if r["log"]])' "$BODY")" -ge 9
+check "no secret in the status or history" bash -c "! grep -q 'tmdb-good-key\|prowlarr-key\|jf-key' <<<'$(api GET /api/sync/status) $BODY'"
+check "no secret in the log" bash -c "! grep -q 'tmdb-good-key\|prowlarr-key\|jf-key' '$DATA/reelgate.log'"
+
+stop_daemon
+finish
