@@ -51,6 +51,7 @@
 #include <fuse_lowlevel.h>
 
 #include "fs.h"
+#include "metrics.h"
 #include "library.h"
 #include "log.h"
 #include "loop.h"
@@ -577,6 +578,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  RG_METRICS_FUSE_OP("lookup");
   rg_fs *fs = req_fs(req);
   rg_lib_tree *t = rg_library_tree_get(fs->lib);
   const rg_lib_node *n = t ? rg_lib_tree_lookup(t, parent, name) : NULL;
@@ -604,6 +606,7 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
+  RG_METRICS_FUSE_OP("getattr");
   (void)fi;
   rg_fs *fs = req_fs(req);
   rg_lib_tree *t = rg_library_tree_get(fs->lib);
@@ -694,6 +697,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 /* Unlinking a library file removes its library entry (the only change the
  * mount accepts). The library does it on the loop thread; we wait. */
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  RG_METRICS_FUSE_OP("unlink");
   rg_fs *fs = req_fs(req);
   rg_lib_tree *t = rg_library_tree_get(fs->lib);
   const rg_lib_node *n = t ? rg_lib_tree_lookup(t, parent, name) : NULL;
@@ -717,6 +721,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  RG_METRICS_FUSE_OP("open");
   rg_fs *fs = req_fs(req);
   if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
     fuse_reply_err(req, EROFS);
@@ -758,6 +763,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi) {
+  RG_METRICS_FUSE_OP("read");
   (void)ino;
   rg_fs *fs = req_fs(req);
   struct fh *fh = (struct fh *)(uintptr_t)fi->fh;
@@ -837,6 +843,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
+  RG_METRICS_FUSE_OP("release");
   (void)ino;
   rg_fs *fs = req_fs(req);
   struct fh *fh = (struct fh *)(uintptr_t)fi->fh;
@@ -848,6 +855,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi) {
+  RG_METRICS_FUSE_OP("opendir");
   rg_fs *fs = req_fs(req);
   rg_lib_tree *t = rg_library_tree_get(fs->lib);
   const rg_lib_node *n = t ? rg_lib_tree_node(t, ino) : NULL;
@@ -921,18 +929,21 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi) {
+  RG_METRICS_FUSE_OP("readdir");
   (void)ino;
   do_readdir(req, size, off, fi, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
                            off_t off, struct fuse_file_info *fi) {
+  RG_METRICS_FUSE_OP("readdirplus");
   (void)ino;
   do_readdir(req, size, off, fi, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
                           struct fuse_file_info *fi) {
+  RG_METRICS_FUSE_OP("releasedir");
   (void)ino;
   struct dh *dh = (struct dh *)(uintptr_t)fi->fh;
   rg_lib_tree_put(dh->tree);
@@ -952,6 +963,7 @@ static void count_tree(const rg_lib_node *n, uint64_t *bytes, uint64_t *nodes) {
 
 /* The library's size as a full disk: df shows what the mount holds. */
 static void op_statfs(fuse_req_t req, fuse_ino_t ino) {
+  RG_METRICS_FUSE_OP("statfs");
   (void)ino;
   rg_fs *fs = req_fs(req);
   rg_lib_tree *t = rg_library_tree_get(fs->lib);

@@ -7,8 +7,18 @@
  *                         copied when AAC/MP3, else transcoded to AAC stereo)
  *   subs-S.m3u8, subs-S-K.vtt   text subtitles as WebVTT
  *
+ * N is the audio track's rank among the file's audio streams (0-based;
+ * -1 or "none": no audio; absent: the default track). With one audio track
+ * the master's single variant is video.m3u8?audio=0 (audio muxed in); with
+ * several, the variant is video-only (audio=-1) and each track is an
+ * EXT-X-MEDIA TYPE=AUDIO rendition audio.m3u8?audio=N whose segments are
+ * seg-K.ts?audio=N&video=0. Every URI in a playlist carries ?api_key=.
+ *
  * Work runs on worker threads reading through rg_bread; replies are sent
- * from the loop. The API key rules are those of /stream. */
+ * from the loop. The API key rules are those of /stream. Errors: 401 bad
+ * key, 404 unknown torrent/file/segment/track, 415 not a video or a codec
+ * that cannot go into HLS, 503 no metadata yet, 504 the data did not come
+ * in time. Each reply carries X-Hls-Bytes-Read (bytes read from the file). */
 #ifndef RG_HLS_H
 #define RG_HLS_H
 

@@ -16,8 +16,11 @@
 #include "log.h"
 #include "loop.h"
 #include "magnet.h"
+#include "media.h"
 #include "multipart.h"
 #include "util.h"
+#include "warmup.h"
+#include "webui.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -67,18 +70,26 @@ static json_t *torrent_json(rg_app *app, struct evhttp_request *req,
       (json_int_t)st.upload_rate, "downloaded", (json_int_t)st.total_done,
       "added", (json_int_t)rg_torrent_added(t));
   json_object_set_new(o, "error", err ? json_string(err) : json_null());
+  json_object_set_new(o, "playing", json_boolean(rg_torrent_playing(t)));
   if (with_files) {
     json_t *files = json_array();
     for (int i = 0; ti && i < ti->nfiles; i++) {
       if (ti->files[i].pad)
         continue;
       char *url = rg_http_stream_url(app, req, t, i);
-      json_array_append_new(
-          files, json_pack("{s:i, s:s, s:I, s:I, s:s}", "index", i, "path",
-                           ti->files[i].path, "size",
-                           (json_int_t)ti->files[i].size, "downloaded",
-                           (json_int_t)rg_torrent_file_done(t, i),
-                           "stream_url", url));
+      json_t *f = json_pack(
+          "{s:i, s:s, s:I, s:I, s:s}", "index", i, "path", ti->files[i].path,
+          "size", (json_int_t)ti->files[i].size, "downloaded",
+          (json_int_t)rg_torrent_file_done(t, i), "stream_url", url);
+      json_t *media = app->media
+                          ? rg_media_file_json(app->media, rg_torrent_hex(t), i)
+                          : NULL;
+      json_object_set_new(f, "media", media ? media : json_null());
+      if (app->warmup) /* warmup.c */
+        json_object_set_new(f, "warm",
+                            rg_warmup_file_json(app->warmup, rg_torrent_hex(t),
+                                                i, ti->files[i].size));
+      json_array_append_new(files, f);
       free(url);
     }
     json_object_set_new(o, "files", files);
@@ -343,11 +354,30 @@ static void list_one(rg_torrent *t, void *arg) {
   json_array_append_new(c->arr, torrent_json(c->app, c->req, t, true));
 }
 
+/* Aggregate rates for /api/status (the web UI's speed graph). */
+struct rates {
+  int64_t down, up;
+  int peers, seeds;
+};
+
+static void sum_rates(rg_torrent *t, void *arg) {
+  struct rates *r = arg;
+  if (!rg_torrent_active(t))
+    return;
+  rg_tstatus st;
+  rg_torrent_status(t, &st);
+  r->down += st.download_rate;
+  r->up += st.upload_rate;
+  r->peers += st.peers;
+  r->seeds += st.seeds;
+}
+
 static void get_status(rg_app *app, struct evhttp_request *req) {
   rg_tm_stats s;
   rg_tm_stats_get(app->tm, &s);
-  rg_http_json(
-      req, 200,
+  struct rates r = {0};
+  rg_tm_each(app->tm, sum_rates, &r);
+  json_t *o =
       json_pack("{s:s, s:I, s:i, s:i, s:i, s:I, s:I, s:I, s:i, s:i}",
                 "version", PACKAGE_VERSION, "uptime_s",
                 (json_int_t)((rg_now_ms() - app->started_ms) / 1000),
@@ -355,11 +385,18 @@ static void get_status(rg_app *app, struct evhttp_request *req) {
                 "metadata_fetches", (json_int_t)s.metadata_fetches,
                 "cache_bytes", (json_int_t)s.cache_bytes, "cache_budget",
                 (json_int_t)s.budget_bytes, "bt_port",
-                rg_engine_listen_port(app->engine), "streams", app->streams));
+                rg_engine_listen_port(app->engine), "streams", app->streams);
+  json_object_set_new(o, "download_rate", json_integer((json_int_t)r.down));
+  json_object_set_new(o, "upload_rate", json_integer((json_int_t)r.up));
+  json_object_set_new(o, "peers", json_integer(r.peers));
+  json_object_set_new(o, "seeds", json_integer(r.seeds));
+  rg_http_json(req, 200, o);
 }
 
 void rg_api_route(rg_app *app, struct evhttp_request *req, const char *path) {
   enum evhttp_cmd_type m = evhttp_request_get_command(req);
+  if (rg_api_ui_route(app, req, path)) /* settings, system, key (api-ui.c) */
+    return;
   if (strcmp(path, "/status") == 0) {
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD)
       rg_http_error(req, 405, "use GET");
@@ -369,6 +406,21 @@ void rg_api_route(rg_app *app, struct evhttp_request *req, const char *path) {
   }
   if (strcmp(path, "/library") == 0 || strncmp(path, "/library/", 9) == 0) {
     rg_api_library_route(app, req, path);
+    return;
+  }
+  if (strcmp(path, "/sync") == 0 || strncmp(path, "/sync/", 6) == 0) {
+    rg_api_sync_route(app, req, path); /* sync/api-sync.c */
+    return;
+  }
+  if (strcmp(path, "/playback") == 0 || strcmp(path, "/webhooks") == 0 ||
+      strcmp(path, "/webhooks/events") == 0) { /* playback.c */
+    rg_api_playback_route(app, req, path);
+    return;
+  }
+  if (strcmp(path, "/warmup") == 0 ||
+      (strncmp(path, "/torrents/", 10) == 0 && strlen(path) == 57 &&
+       strcmp(path + 50, "/warmup") == 0)) { /* api-warmup.c */
+    rg_api_warmup_route(app, req, path);
     return;
   }
   if (strcmp(path, "/torrents") == 0 || strcmp(path, "/torrents/") == 0) {

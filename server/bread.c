@@ -89,8 +89,11 @@ static void do_open(void *arg) {
     return;
   }
   int rc = rg_reader_open(b->tm, t, b->index, &b->r);
-  if (rc == 0)
+  if (rc == 0) {
     b->size = rg_reader_size(b->r);
+    /* workers read what they need (a probe, an index, a segment) */
+    rg_reader_set_readahead(b->r, 4 << 20);
+  }
   finish(b, rc);
 }
 

@@ -91,6 +91,143 @@ static const conf_key keys[] = {
      "log file (empty = DATA_DIR/reelgate.log, \"-\" = stderr only)"},
     {"mount", T_STRING, OFF(mount), "", 0, PATH_MAX, NULL, "--mount DIR",
      "mount the library here with FUSE (empty = no mount)"},
+    /* webhooks and priority mode (playback.c) */
+    {"webhook_token", T_STRING, OFF(webhook_token), "", 0, 255, NULL, NULL,
+     "token media servers put in the webhook URL (empty = generate one on "
+     "first start and keep it in the database; GET /api/webhooks shows it)"},
+    {"playback_grace_s", T_INT, OFF(playback_grace_s), "15", 0, TIMEOUT_MAX,
+     NULL, NULL, "seconds a title stays in the session after its player stops"},
+    {"playback_safety_timeout_s", T_INT, OFF(playback_safety_timeout_s),
+     "14400", 1, TIMEOUT_MAX, NULL, NULL,
+     "seconds without a webhook event after which priority mode ends"},
+    {"priority_background_kbps", T_INT, OFF(priority_background_kbps), "256", 0,
+     KBPS_MAX, NULL, NULL,
+     "KiB/s other torrents may download while a title plays (0 = pause)"},
+    {"path_mappings", T_STRING, OFF(path_mappings), "", 0, 8192, NULL, NULL,
+     "media server path prefixes to rewrite before matching a webhook's "
+     "file, as from=to;from2=to2"},
+    /* the warmup store (warmup.c) */
+    {"warm_quota_mb", T_INT64, OFF(warm_quota_mb), "32768", 0, INT64_MAX >> 20,
+     NULL, NULL,
+     "MiB of disk for warm heads and tails of titles, least recently used "
+     "evicted first (0 = no warmup store)"},
+    {"warm_head_mb", T_INT64, OFF(warm_head_mb), "64", 0, 1 << 20, NULL, NULL,
+     "MiB at the start of each title kept warm"},
+    {"warm_tail_mb", T_INT64, OFF(warm_tail_mb), "2", 0, 1 << 20, NULL, NULL,
+     "MiB at the end of a title kept warm until the exact regions players "
+     "read there are known"},
+    /* sync jobs (sync/) */
+    {"tmdb_api_key", T_STRING, OFF(tmdb_api_key), "", 0, 1024, NULL, NULL,
+     "TMDB API key (v3) or read access token (v4); empty = no TMDB lists"},
+    {"tmdb_url", T_STRING, OFF(tmdb_url), "https://api.themoviedb.org/3", 1,
+     1024, NULL, NULL, "TMDB API base URL"},
+    {"tmdb_language", T_STRING, OFF(tmdb_language), "en-US", 0, 32, NULL, NULL,
+     "language of TMDB lists (e.g. en-US, fr-FR)"},
+    {"tmdb_region", T_STRING, OFF(tmdb_region), "", 0, 8, NULL, NULL,
+     "region of TMDB lists (ISO 3166-1, e.g. US; empty = any)"},
+    {"prowlarr_url", T_STRING, OFF(prowlarr_url), "", 0, 1024, NULL, NULL,
+     "Prowlarr base URL, e.g. http://127.0.0.1:9696 (empty = not used)"},
+    {"prowlarr_api_key", T_STRING, OFF(prowlarr_api_key), "", 0, 255, NULL,
+     NULL, "Prowlarr API key"},
+    {"torznab_url", T_STRING, OFF(torznab_url), "", 0, 1024, NULL, NULL,
+     "a Torznab endpoint (Jackett: http://host:9117/api/v2.0/indexers/all/"
+     "results/torznab/api; empty = not used)"},
+    {"torznab_api_key", T_STRING, OFF(torznab_api_key), "", 0, 255, NULL, NULL,
+     "the Torznab endpoint's API key"},
+    {"torrentio_url", T_STRING, OFF(torrentio_url),
+     "https://torrentio.strem.fun", 0, 1024, NULL, NULL,
+     "Torrentio base URL, the fallback indexer (empty = not used)"},
+    {"plex_url", T_STRING, OFF(plex_url), "", 0, 1024, NULL, NULL,
+     "Plex server URL, refreshed after sync changes (empty = none)"},
+    {"plex_token", T_STRING, OFF(plex_token), "", 0, 255, NULL, NULL,
+     "Plex token (X-Plex-Token), also used for the watchlist"},
+    {"plex_sections", T_STRING, OFF(plex_sections), "", 0, 255, NULL, NULL,
+     "Plex library section ids to refresh, as 1,2 (empty = all)"},
+    {"plex_watchlist_url", T_STRING, OFF(plex_watchlist_url),
+     "https://discover.provider.plex.tv", 0, 1024, NULL, NULL,
+     "Plex discover service holding the watchlist"},
+    {"jellyfin_url", T_STRING, OFF(jellyfin_url), "", 0, 1024, NULL, NULL,
+     "Jellyfin server URL, refreshed after sync changes (empty = none)"},
+    {"jellyfin_api_key", T_STRING, OFF(jellyfin_api_key), "", 0, 255, NULL,
+     NULL, "Jellyfin API key"},
+    {"sync_ladder", T_STRING, OFF(sync_ladder),
+     "2160p dv,2160p hdr10+,2160p hdr,2160p,1080p remux,1080p", 1, 1024, NULL,
+     NULL,
+     "release tiers, best first; words: a resolution, dv, hdr10+, hdr, "
+     "remux, bluray, web, x265, x264, av1 (a release matching none is "
+     "skipped)"},
+    {"sync_min_seeders", T_INT, OFF(sync_min_seeders), "20", 0, 1000000, NULL,
+     NULL, "fewest seeders a release needs"},
+    {"sync_watchlist_min_seeders", T_INT, OFF(sync_watchlist_min_seeders),
+     "10", 0, 1000000, NULL, NULL,
+     "fewest seeders a release needs for a watchlist title"},
+    {"sync_movie_sizes", T_STRING, OFF(sync_movie_sizes),
+     "2160p=4000-150000,1080p=700-60000,720p=300-15000", 0, 1024, NULL, NULL,
+     "movie size bounds per resolution in MiB, as RES=MIN-MAX,…"},
+    {"sync_episode_sizes", T_STRING, OFF(sync_episode_sizes),
+     "2160p=1000-40000,1080p=150-15000,720p=80-6000", 0, 1024, NULL, NULL,
+     "episode size bounds per resolution in MiB (packs: per episode)"},
+    {"sync_reject", T_STRING, OFF(sync_reject),
+     "cam,ts,tc,screener,workprint,3d", 0, 255, NULL, NULL,
+     "release kinds never taken (cam, ts, tc, screener, workprint, 3d)"},
+    {"sync_languages", T_STRING, OFF(sync_languages), "en", 0, 255, NULL, NULL,
+     "languages a release may be tagged with, as en,fr (untagged and MULTI "
+     "always pass; empty = any)"},
+    {"sync_upgrade_margin", T_INT, OFF(sync_upgrade_margin), "100", 1, 100000,
+     NULL, NULL,
+     "score a release must beat the current one by to replace it (100 = one "
+     "ladder tier; audio and REMUX add up to 99)"},
+    {"sync_movie_lists", T_STRING, OFF(sync_movie_lists), "popular,trending",
+     0, 255, NULL, NULL,
+     "TMDB movie lists: popular, trending, trending_day, now_playing, "
+     "top_rated, upcoming, discover"},
+    {"sync_movie_pages", T_INT, OFF(sync_movie_pages), "1", 1, 50, NULL, NULL,
+     "pages of each TMDB list (20 titles a page)"},
+    {"sync_movie_limit", T_INT, OFF(sync_movie_limit), "20", 1, 1000, NULL,
+     NULL, "most movies a run looks up"},
+    {"sync_tv_lists", T_STRING, OFF(sync_tv_lists), "", 0, 255, NULL, NULL,
+     "TMDB TV lists: popular, trending, top_rated, on_the_air"},
+    {"sync_tv_follow", T_STRING, OFF(sync_tv_follow), "", 0, 8192, NULL, NULL,
+     "shows always followed, as TMDB ids or IMDb ids: 1399,tt0903747"},
+    {"sync_tv_seasons", T_INT, OFF(sync_tv_seasons), "1", 1, 100, NULL, NULL,
+     "the last N seasons of each show"},
+    {"sync_tv_limit", T_INT, OFF(sync_tv_limit), "10", 1, 1000, NULL, NULL,
+     "most shows a run looks up"},
+    {"sync_negative_ttl_h", T_INT, OFF(sync_negative_ttl_h), "24", 0, 100000,
+     NULL, NULL,
+     "hours a title with no acceptable release is not searched again"},
+    {"sync_http_timeout_s", T_INT, OFF(sync_http_timeout_s), "20", 1, 600,
+     NULL, NULL, "seconds one request to a service may take"},
+    {"sync_http_retries", T_INT, OFF(sync_http_retries), "2", 0, 10, NULL,
+     NULL, "retries after a network error, 429 or 5xx (with backoff)"},
+    {"sync_rate_limit_ms", T_INT, OFF(sync_rate_limit_ms), "250", 0, 60000,
+     NULL, NULL, "least milliseconds between two requests to one service"},
+    {"sync_metadata_wait_s", T_INT, OFF(sync_metadata_wait_s), "60", 0, 3600,
+     NULL, NULL,
+     "seconds a run waits for added torrents' metadata before it ends (their "
+     "library entries are made whenever it arrives)"},
+    /* ecosystem (blocklist.c, portmap.c, api-ecosystem.c, torrserver.c) */
+    {"blocklist", T_STRING, OFF(blocklist), "", 0, 65536, NULL, NULL,
+     "IP blocklists to load before any peer connection: files or http(s) "
+     "URLs, comma-separated; P2P, DAT or CIDR lines, plain or gzip"},
+    {"blocklist_refresh_h", T_INT, OFF(blocklist_refresh_h), "24", 0, 8760,
+     NULL, NULL, "hours between blocklist reloads (0 = only at start)"},
+    {"natpmp", T_BOOL, OFF(natpmp), "false", 0, 1, NULL, NULL,
+     "map the BitTorrent port on the router with NAT-PMP (libtorrent)"},
+    {"upnp", T_BOOL, OFF(upnp), "false", 0, 1, NULL, NULL,
+     "map the BitTorrent port on the router with UPnP (libtorrent)"},
+    {"portmap_gateway", T_STRING, OFF(portmap_gateway), "", 0, 80, NULL, NULL,
+     "VPN-gateway mode: ask this NAT-PMP gateway (IP or IP:PORT) for a port "
+     "and listen on the port it maps (empty = off)"},
+    {"portmap_lifetime_s", T_INT, OFF(portmap_lifetime_s), "60", 1, 86400,
+     NULL, NULL, "lifetime asked for the gateway's port mapping"},
+    {"portmap_refresh_s", T_INT, OFF(portmap_refresh_s), "0", 0, 86400, NULL,
+     NULL, "seconds between renewals of the gateway mapping (0 = half the "
+     "lifetime)"},
+    {"metrics_open", T_BOOL, OFF(metrics_open), "false", 0, 1, NULL, NULL,
+     "serve GET /metrics without the API key"},
+    {"torrserver", T_BOOL, OFF(torrserver), "true", 0, 1, NULL, NULL,
+     "answer the TorrServer API (/echo, /torrents, /stream?link=, …)"},
 };
 
 #define FIELD(c, k, T) ((T *)(void *)((char *)(c) + (k)->off))
@@ -562,4 +699,97 @@ void rg_conf_usage(FILE *f) {
   }
   fprintf(f, "\nBooleans accept true/false, yes/no, on/off and 1/0 in the "
              "environment and options.\n");
+}
+
+/* ---- settings by name (the web UI's /api/settings, api-ui.c) ---- */
+
+size_t rg_conf_nkeys(void) { return RG_ARRAY_LEN(keys); }
+
+static void key_describe(const conf_key *k, rg_conf_keyinfo *out) {
+  static const char *const tnames[] = {"string", "int", "int", "bool"};
+  *out = (rg_conf_keyinfo){k->name,    tnames[k->type], k->def, k->help,
+                           k->choices, k->flag,         k->min, k->max};
+}
+
+int rg_conf_key_at(size_t i, rg_conf_keyinfo *out) {
+  if (i >= RG_ARRAY_LEN(keys))
+    return -ENOENT;
+  key_describe(&keys[i], out);
+  return 0;
+}
+
+int rg_conf_key_info(const char *name, rg_conf_keyinfo *out) {
+  const conf_key *k = key_find(name, strlen(name));
+  if (!k)
+    return -ENOENT;
+  key_describe(k, out);
+  return 0;
+}
+
+json_t *rg_conf_get_json(const rg_conf *c, const char *name) {
+  const conf_key *k = key_find(name, strlen(name));
+  if (!k)
+    return NULL;
+  switch (k->type) {
+  case T_STRING: {
+    char *const *f = FIELD(c, k, char *const);
+    return json_string(*f ? *f : "");
+  }
+  case T_INT:
+    return json_integer(*FIELD(c, k, const int));
+  case T_INT64:
+    return json_integer((json_int_t)*FIELD(c, k, const int64_t));
+  case T_BOOL:
+    return json_boolean(*FIELD(c, k, const bool));
+  }
+  return NULL;
+}
+
+int rg_conf_set_json(rg_conf *c, const char *name, json_t *v, char **cause) {
+  const conf_key *k = key_find(name, strlen(name));
+  if (!k) {
+    *cause = unknown_key(name);
+    return -ENOENT;
+  }
+  char *why = NULL;
+  int rc = set_json(c, k, v, &why);
+  if (rc < 0)
+    *cause = rg_printf("key '%s' %s", k->name, why);
+  free(why);
+  return rc;
+}
+
+const char *rg_conf_origin(const rg_conf *c, const char *name, int argc,
+                           char **argv) {
+  const conf_key *k = key_find(name, strlen(name));
+  if (!k)
+    return NULL;
+  size_t n = strlen(k->name);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      break;
+    if (strncmp(a, "--", 2) != 0)
+      continue;
+    const char *opt = a + 2, *eq = strchr(opt, '=');
+    size_t olen = eq ? (size_t)(eq - opt) : strlen(opt);
+    const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : "");
+    if (flag_find(opt, olen) == k)
+      return "flag";
+    if (olen == 3 && memcmp(opt, "set", 3) == 0 && strncmp(v, k->name, n) == 0 &&
+        v[n] == '=')
+      return "flag";
+  }
+  char env[64];
+  env_name(k, env, sizeof env);
+  if (getenv(env))
+    return "env";
+  if (c->config_path && *c->config_path) {
+    json_t *root = json_load_file(c->config_path, 0, NULL);
+    bool in = root && json_is_object(root) && json_object_get(root, k->name);
+    json_decref(root);
+    if (in)
+      return "file";
+  }
+  return NULL;
 }

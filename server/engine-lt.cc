@@ -89,6 +89,10 @@ struct rg_engine {
    * late alerts of a removed torrent still carry the right hash. Ordered by
    * owner_before, which works on expired handles too. */
   std::map<lt::torrent_handle, key_t20> by_handle;
+  /* IP filter and port mapping state (rg_engine_set_ip_filter,
+   * rg_engine_portmaps), updated from pop_alerts */
+  int64_t blocked_peers = 0;
+  std::vector<rg_portmap> portmaps;
 };
 
 namespace {
@@ -419,6 +423,8 @@ extern "C" void rg_engine_free(rg_engine **ep) {
 
 extern "C" int rg_engine_alert_fd(rg_engine *e) { return e ? e->efd : -1; }
 
+static void note_portmap(rg_engine *e, lt::alert *a);
+
 extern "C" rg_alert *rg_engine_pop_alerts(rg_engine *e, size_t *n) {
   *n = 0;
   if (!e)
@@ -516,6 +522,13 @@ extern "C" rg_alert *rg_engine_pop_alerts(rg_engine *e, size_t *n) {
       case lt::peer_connect_alert::alert_type:
         r.type = RG_ALERT_PEER_CONNECT;
         break;
+      case lt::peer_blocked_alert::alert_type:
+        e->blocked_peers++;
+        continue;
+      case lt::portmap_alert::alert_type:
+      case lt::portmap_error_alert::alert_type:
+        note_portmap(e, a);
+        continue;
       case lt::alerts_dropped_alert::alert_type:
         rg_warn("libtorrent dropped alerts (queue full)");
         continue;
@@ -1116,4 +1129,122 @@ extern "C" int rg_engine_make_torrent(const char *path, int piece_size,
     set_cause(cause, "cannot make torrent");
     return -EIO;
   }
+}
+
+/* ---- IP filter and port mapping (blocklist.c, portmap.c) ---- */
+
+static lt::address range_addr(int family, const uint8_t *b) {
+  if (family == 4)
+    return lt::address_v4(lt::address_v4::bytes_type{{b[0], b[1], b[2], b[3]}});
+  lt::address_v6::bytes_type v6;
+  memcpy(v6.data(), b, 16);
+  return lt::address_v6(v6);
+}
+
+extern "C" int rg_engine_set_ip_filter(rg_engine *e, const rg_ip_range *r,
+                                       size_t n) {
+  if (!e)
+    return -EINVAL;
+  try {
+    lt::ip_filter f;
+    for (size_t i = 0; i < n; i++)
+      f.add_rule(range_addr(r[i].family, r[i].first),
+                 range_addr(r[i].family, r[i].last), lt::ip_filter::blocked);
+    lt::settings_pack cur = e->ses->get_settings();
+    int mask = cur.get_int(lt::settings_pack::alert_mask);
+    if (!(mask & int(lt::alert_category::ip_block))) {
+      lt::settings_pack sp;
+      sp.set_int(lt::settings_pack::alert_mask,
+                 mask | int(lt::alert_category::ip_block));
+      e->ses->apply_settings(std::move(sp));
+    }
+    e->ses->set_ip_filter(std::move(f));
+    return 0;
+  } catch (std::bad_alloc &) {
+    return -ENOMEM;
+  } catch (...) {
+    return -EINVAL;
+  }
+}
+
+extern "C" int64_t rg_engine_blocked_peers(rg_engine *e) {
+  return e ? e->blocked_peers : 0;
+}
+
+static void note_portmap(rg_engine *e, lt::alert *a) {
+  rg_portmap p;
+  memset(&p, 0, sizeof p);
+  lt::address local;
+  if (auto *pa = lt::alert_cast<lt::portmap_alert>(a)) {
+    p.mapping = static_cast<int>(pa->mapping);
+    p.external_port = pa->external_port;
+    snprintf(p.transport, sizeof p.transport, "%s",
+             pa->map_transport == lt::portmap_transport::natpmp ? "natpmp"
+                                                                 : "upnp");
+    snprintf(p.protocol, sizeof p.protocol, "%s",
+             pa->map_protocol == lt::portmap_protocol::udp ? "udp" : "tcp");
+    local = pa->local_address;
+  } else if (auto *pe = lt::alert_cast<lt::portmap_error_alert>(a)) {
+    p.mapping = static_cast<int>(pe->mapping);
+    snprintf(p.transport, sizeof p.transport, "%s",
+             pe->map_transport == lt::portmap_transport::natpmp ? "natpmp"
+                                                                 : "upnp");
+    copy_msg(p.error, sizeof p.error, pe->error.message());
+    local = pe->local_address;
+  } else {
+    return;
+  }
+  copy_msg(p.local, sizeof p.local, local.to_string());
+  p.when_s = static_cast<int64_t>(time(nullptr));
+  rg_info("port mapping (%s): %s", p.transport, a->message().c_str());
+  for (rg_portmap &q : e->portmaps)
+    if (q.mapping == p.mapping && strcmp(q.transport, p.transport) == 0 &&
+        strcmp(q.local, p.local) == 0) {
+      if (!p.protocol[0]) /* an error keeps the protocol we knew */
+        memcpy(p.protocol, q.protocol, sizeof p.protocol);
+      q = p;
+      return;
+    }
+  if (e->portmaps.size() < 64)
+    e->portmaps.push_back(p);
+}
+
+extern "C" int rg_engine_set_portmap(rg_engine *e, bool natpmp, bool upnp) {
+  if (!e)
+    return -EINVAL;
+  try {
+    lt::settings_pack sp;
+    sp.set_bool(lt::settings_pack::enable_natpmp, natpmp);
+    sp.set_bool(lt::settings_pack::enable_upnp, upnp);
+    e->ses->apply_settings(std::move(sp));
+    return 0;
+  } catch (...) {
+    return -EINVAL;
+  }
+}
+
+extern "C" int rg_engine_set_listen(rg_engine *e, const char *bind, int port) {
+  if (!e || port < 0 || port > 65535)
+    return -EINVAL;
+  try {
+    std::string b = bind && *bind ? bind : "0.0.0.0";
+    if (b.find(':') != std::string::npos && b[0] != '[')
+      b = "[" + b + "]";
+    lt::settings_pack sp;
+    sp.set_str(lt::settings_pack::listen_interfaces,
+               b + ":" + std::to_string(port));
+    e->ses->apply_settings(std::move(sp));
+    return 0;
+  } catch (...) {
+    return -EINVAL;
+  }
+}
+
+extern "C" int rg_engine_portmaps(rg_engine *e, rg_portmap *out, int max) {
+  if (!e)
+    return 0;
+  int n = static_cast<int>(e->portmaps.size());
+  for (int i = 0; i < n && i < max; i++)
+    out[i] = e->portmaps[size_t(i)];
+  return n;
 }

@@ -188,6 +188,40 @@ int rg_engine_make_torrent(const char *path, int piece_size,
                            const char *const *trackers, size_t ntrackers,
                            uint8_t **torrent, size_t *len, char **cause);
 
+/* ---- IP filter and port mapping (blocklist.c, portmap.c) ---- */
+
+/* An inclusive address range; FAMILY 4 (bytes 0..3 used) or 6. */
+typedef struct rg_ip_range {
+  int family;
+  uint8_t first[16], last[16];
+} rg_ip_range;
+
+/* Replaces the session's IP filter: the N ranges are blocked, everything
+ * else allowed. Applies live: connected peers now blocked are dropped, the
+ * others stay. Also turns on the peer-blocked alerts counted below. */
+int rg_engine_set_ip_filter(rg_engine *e, const rg_ip_range *r, size_t n);
+/* Connections refused or dropped by the IP filter since start. */
+int64_t rg_engine_blocked_peers(rg_engine *e);
+
+/* Turns libtorrent's own NAT-PMP and UPnP clients on or off. */
+int rg_engine_set_portmap(rg_engine *e, bool natpmp, bool upnp);
+/* Moves the listen socket to BIND:PORT (VPN-gateway mode: listen on the
+ * port the gateway mapped, so announces and handshakes carry it). */
+int rg_engine_set_listen(rg_engine *e, const char *bind, int port);
+
+typedef struct rg_portmap {
+  char transport[8]; /* "natpmp" or "upnp" */
+  char protocol[4];  /* "tcp" or "udp" */
+  int mapping;       /* libtorrent's mapping index */
+  int external_port; /* 0 while failed */
+  char local[64];    /* the local address of the listen socket */
+  char error[160];   /* "" when mapped */
+  int64_t when_s;    /* wall seconds of the last report */
+} rg_portmap;
+/* Copies up to MAX mappings libtorrent reported (portmap alerts); returns
+ * how many there are. */
+int rg_engine_portmaps(rg_engine *e, rg_portmap *out, int max);
+
 #ifdef __cplusplus
 }
 #endif

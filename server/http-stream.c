@@ -11,6 +11,7 @@
 #include "http-range.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "reader.h"
 #include "util.h"
 
@@ -207,6 +208,7 @@ static void on_data(void *arg, int err, int fd, int64_t off, size_t len) {
     s->started = true;
   }
   s->pos = off + (int64_t)len;
+  rg_metrics_add("reelgate_http_bytes_total", "route=\"stream\"", (int64_t)len);
   evhttp_send_reply_chunk_with_cb(req, b, on_sent, s);
   evbuffer_free(b);
 }

@@ -2,9 +2,12 @@
  * routes, auth and JSON helpers. Every handler ends in exactly one reply. */
 #include "config.h"
 
+#include "hls.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
+#include "webui.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -12,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -74,6 +78,37 @@ bool rg_http_authorized(rg_app *app, struct evhttp_request *req) {
   return ok;
 }
 
+/* "Authorization: Basic base64(user:KEY)", any user (TorrServer clients). */
+bool rg_http_basic_authorized(rg_app *app, struct evhttp_request *req) {
+  const char *h = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                     "Authorization");
+  if (!h || strncasecmp(h, "Basic ", 6) != 0)
+    return false;
+  static const char b64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char out[512];
+  size_t o = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (const char *p = h + 6; *p && *p != '='; p++) {
+    if (*p == ' ')
+      continue;
+    const char *c = strchr(b64, *p);
+    if (!c || o + 1 >= sizeof out)
+      return false;
+    acc = acc << 6 | (uint32_t)(c - b64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (char)(acc >> bits & 0xff);
+    }
+  }
+  out[o] = 0;
+  char *colon = memchr(out, ':', o);
+  return colon && strlen(colon + 1) == o - (size_t)(colon + 1 - out) &&
+         rg_secret_eq(colon + 1, app->api_key);
+}
+
 char *rg_http_base_url(rg_app *app, struct evhttp_request *req) {
   const char *host =
       evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
@@ -116,14 +151,38 @@ char *rg_http_stream_url(rg_app *app, struct evhttp_request *req,
 
 static void on_request(struct evhttp_request *req, void *arg) {
   rg_app *app = arg;
+  rg_metrics_http_begin(req); /* requests by status (metrics.c) */
   const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
   const char *path = u ? evhttp_uri_get_path(u) : NULL;
   if (!path || !*path) {
     rg_http_error(req, 400, "bad request target");
     return;
   }
+  /* ---- ecosystem (issue 8): /metrics, /api/blocklist, /api/portmap and
+   * the TorrServer-compatible routes (torrserver.c). TorrServer's /stream
+   * is "/stream?link=…" or "/stream/{name}?link=…"; without ?link=,
+   * /stream/{hash}/{index}/{name} stays the native route below. ---- */
+  if (strcmp(path, "/metrics") == 0) {
+    rg_metrics_route(app, req);
+    return;
+  }
+  if (strcmp(path, "/api/blocklist") == 0 || strcmp(path, "/api/portmap") == 0) {
+    if (!rg_http_authorized(app, req))
+      rg_http_error(req, 401, "missing or wrong API key: send it as the "
+                              "X-Api-Key header or the api_key parameter");
+    else
+      rg_api_ecosystem_route(app, req, path + 4);
+    return;
+  }
+  if (app->conf->torrserver && rg_torrserver_route(app, req, path))
+    return;
+  /* ---- end of ecosystem routes ---- */
   if (strncmp(path, "/stream/", 8) == 0) {
     rg_stream_route(app, req, path + 8);
+    return;
+  }
+  if (strncmp(path, "/hls/", 5) == 0) {
+    rg_hls_route(app, req, path + 5);
     return;
   }
   if (strcmp(path, "/api") == 0 || strncmp(path, "/api/", 5) == 0) {
@@ -135,18 +194,9 @@ static void on_request(struct evhttp_request *req, void *arg) {
     rg_api_route(app, req, path + 4);
     return;
   }
-  if (strcmp(path, "/") == 0) {
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(
-        b, "<!doctype html><meta charset=utf-8><title>reelgate</title>"
-           "<h1>reelgate</h1><p>The daemon is running. The API lives under "
-           "<code>/api</code> (it needs the API key).</p>\n");
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "text/html; charset=utf-8");
-    evhttp_send_reply(req, 200, "OK", b);
-    evbuffer_free(b);
+  /* the web UI's files (webui.c): "/", /ui/…, /app.js, … — no key */
+  if (rg_webui_route(app, req, path))
     return;
-  }
   if (strcmp(path, "/webhook") == 0) { /* webhooks (playback.c) */
     rg_webhook_route(app, req);
     return;

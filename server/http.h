@@ -23,10 +23,15 @@ typedef struct rg_app {
   int http_port; /* the port actually bound */
   struct evhttp *http;
   struct rg_library *library; /* NULL until set up */
+  struct rg_playback *playback; /* webhooks + priority mode (playback.c) */
   struct rg_warmup *warmup;   /* NULL when off */
   struct rg_media *media;     /* NULL when off */
   struct rg_hls *hls;         /* NULL when off */
+  struct rg_sync *sync;       /* sync jobs (sync/), NULL when off */
   int streams;   /* open stream responses */
+  /* ecosystem (issue 8) */
+  struct rg_blocklist *blocklist;  /* IP blocklists (blocklist.c) */
+  struct rg_portmap_ctl *portmap;  /* port mapping (portmap.c) */
 } rg_app;
 
 /* Binds and starts serving. 0 or -errno + *cause. */
@@ -58,5 +63,31 @@ void rg_api_library_route(rg_app *app, struct evhttp_request *req,
                           const char *path);
 void rg_stream_route(rg_app *app, struct evhttp_request *req,
                      const char *path);
+/* /api/warmup and /api/torrents/{hash}/warmup (api-warmup.c). */
+void rg_api_warmup_route(rg_app *app, struct evhttp_request *req,
+                         const char *path);
+/* POST /webhook?token=… (playback.c; the webhook token, not the API key). */
+void rg_webhook_route(rg_app *app, struct evhttp_request *req);
+/* /api/playback, /api/webhooks, /api/webhooks/events (playback.c). */
+void rg_api_playback_route(rg_app *app, struct evhttp_request *req,
+                           const char *path);
+/* /api/sync… (sync/api-sync.c); PATH starts at "/sync". */
+void rg_api_sync_route(rg_app *app, struct evhttp_request *req,
+                       const char *path);
+
+/* ---- ecosystem (issue 8) ---- */
+/* The API key as an HTTP Basic password (any user name). */
+bool rg_http_basic_authorized(rg_app *app, struct evhttp_request *req);
+/* GET /metrics (api-ecosystem.c). */
+void rg_metrics_route(rg_app *app, struct evhttp_request *req);
+/* /api/blocklist and /api/portmap (api-ecosystem.c); PATH after "/api". */
+void rg_api_ecosystem_route(rg_app *app, struct evhttp_request *req,
+                            const char *path);
+/* The TorrServer-compatible routes (torrserver.c): /echo, /torrents,
+ * /torrent/upload, /stream?link=…, /stream/{name}?link=…, /play/…,
+ * /playlist, /playlistall/all.m3u, /settings, /viewed, /cache. Returns
+ * false (no reply sent) when PATH is none of them. */
+bool rg_torrserver_route(rg_app *app, struct evhttp_request *req,
+                         const char *path);
 
 #endif

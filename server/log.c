@@ -16,6 +16,7 @@
 
 int rg_log_level_current = RG_LOG_INFO;
 static int log_fd = -1;
+static char log_path[4096]; /* for rg_log_reopen */
 
 static const char *level_names[] = {"error", "warn", "info", "debug"};
 
@@ -43,8 +44,22 @@ int rg_log_init(const char *file, int level) {
     if (log_fd >= 0)
       close(log_fd);
     log_fd = fd;
+    snprintf(log_path, sizeof log_path, "%s", file);
   }
   return 0;
+}
+
+/* The new file takes the old descriptor's number (dup2), so a line written
+ * by another thread meanwhile goes to one file or the other, never lost. */
+int rg_log_reopen(void) {
+  if (log_fd < 0 || !log_path[0])
+    return 0;
+  int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -errno;
+  int rc = dup3(fd, log_fd, O_CLOEXEC) < 0 ? -errno : 0;
+  close(fd);
+  return rc;
 }
 
 void rg_log_close(void) {

@@ -15,6 +15,9 @@ int rg_log_level_parse(const char *name);
 void rg_log_write(int level, const char *mod, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void rg_log_close(void);
+/* Reopens the log file by its path (SIGHUP, after logrotate moved it).
+ * 0 or -errno (the old file stays in use). */
+int rg_log_reopen(void);
 
 #define RG_LOG(lvl, ...)                                                       \
   do {                                                                         \

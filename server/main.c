@@ -2,17 +2,25 @@
  * `reelgate seed|mktorrent|demo` are helper commands (seed.c). */
 #include "config.h"
 
+#include "blocklist.h"
 #include "conf.h"
 #include "engine.h"
 #include "fs.h"
+#include "hls.h"
 #include "http.h"
 #include "library.h"
 #include "log.h"
 #include "loop.h"
+#include "media.h"
+#include "playback.h"
+#include "portmap.h"
 #include "seed.h"
+#include "sync.h"
 #include "store.h"
 #include "torrents.h"
 #include "util.h"
+#include "warmup.h"
+#include "webui.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -23,6 +31,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* SIGHUP: reopen the log file (logrotate, `systemctl reload`). */
+static void on_sighup(evutil_socket_t sig, short what, void *arg) {
+  int e = rg_log_reopen();
+  if (e)
+    rg_error("SIGHUP: cannot reopen the log file: %s", strerror(-e));
+  else
+    rg_info("SIGHUP: log file reopened");
+}
 
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
   struct event_base *base = arg;
@@ -86,6 +103,7 @@ static int run(rg_conf *c) {
     rg_error("%s", cause);
     goto out;
   }
+  rg_ui_apply_saved(c, app.store); /* settings saved in the web UI */
   app.api_key = api_key(c, app.store);
 
   char *listen = rg_printf("%s:%d", c->bt_bind, c->bt_port);
@@ -102,10 +120,29 @@ static int run(rg_conf *c) {
   eo.connections_limit = c->connections_limit;
   eo.request_timeout_s = 10;
   eo.piece_timeout_s = 10;
+  eo.enable_natpmp = c->natpmp; /* port mapping (portmap.c) */
+  eo.enable_upnp = c->upnp;
   app.engine = rg_engine_new(&eo, &cause);
   free(listen);
   if (!app.engine) {
     rg_error("cannot start the torrent engine: %s", cause);
+    goto out;
+  }
+
+  /* ecosystem (issue 8): the blocklist is in libtorrent's IP filter before
+   * any torrent exists in the session (the torrent manager below starts
+   * empty), so no peer connection precedes it; then port mapping. */
+  app.blocklist = rg_blocklist_new(app.base, app.engine, c->blocklist,
+                                   c->data_dir, c->blocklist_refresh_h);
+  rg_blocklist_load_now(app.blocklist);
+  app.portmap = rg_portmap_new(
+      app.engine,
+      &(rg_portmap_opts){c->natpmp, c->upnp, c->portmap_gateway,
+                         c->portmap_lifetime_s, c->portmap_refresh_s,
+                         c->bt_bind},
+      &cause);
+  if (!app.portmap) {
+    rg_error("%s", cause);
     goto out;
   }
 
@@ -130,6 +167,23 @@ static int run(rg_conf *c) {
   free(cache);
   rg_tm_load(app.tm);
 
+  /* the warmup store (warmup.c): warm heads and tails, read before the swarm */
+  if (c->warm_quota_mb > 0) {
+    char *warm = rg_printf("%s/warm", c->data_dir);
+    app.warmup = rg_warmup_new(
+        &(rg_warmup_opts){app.store, warm, c->warm_quota_mb << 20,
+                          c->warm_head_mb << 20, c->warm_tail_mb << 20},
+        &cause);
+    free(warm);
+    if (!app.warmup) {
+      rg_error("the warmup store is off: %s", cause);
+      free(cause);
+      cause = NULL;
+    }
+    rg_tm_set_warmup(app.tm, app.warmup);
+    rg_warmup_watch(app.warmup, app.tm);
+  }
+
   app.library = rg_library_new(app.store, app.tm, &cause);
   if (!app.library) {
     rg_error("the library is off: %s", cause);
@@ -138,12 +192,40 @@ static int run(rg_conf *c) {
   } else {
     rg_library_attach(app.library);
   }
+  /* media probing (media.c): in the background, after metadata */
+  app.media = rg_media_new(app.store, app.tm, app.warmup, c->read_timeout_s,
+                           &cause);
+  if (!app.media) {
+    rg_error("media probing is off: %s", cause);
+    free(cause);
+    cause = NULL;
+  }
+  /* webhooks and priority mode (playback.c) */
+  app.playback = rg_playback_new(&app, &cause);
+  if (!app.playback) {
+    rg_error("webhooks are off: %s", cause);
+    free(cause);
+    cause = NULL;
+  }
+  app.sync = rg_sync_new(&app, &cause);
+  if (!app.sync) {
+    rg_error("sync jobs are off: %s", cause);
+    free(cause);
+    cause = NULL;
+  }
 
   if (rg_http_start(&app, &cause) != 0) {
     rg_error("%s", cause);
     goto out;
   }
   rg_info("listening on http://%s:%d/", c->bind, app.http_port);
+  rg_ui_start(&app); /* the web UI's speed history */
+  app.hls = rg_hls_new(&app, &cause);
+  if (!app.hls) {
+    rg_error("HLS is off: %s", cause);
+    free(cause);
+    cause = NULL;
+  }
 
   if (c->mount && *c->mount) {
     if (!app.library) {
@@ -163,17 +245,30 @@ static int run(rg_conf *c) {
   struct event *sigterm = evsignal_new(app.base, SIGTERM, on_signal, app.base);
   event_add(sigint, NULL);
   event_add(sigterm, NULL);
+  struct event *sighup = evsignal_new(app.base, SIGHUP, on_sighup, NULL);
+  event_add(sighup, NULL);
   event_base_dispatch(app.base);
   event_free(sigint);
   event_free(sigterm);
+  event_free(sighup);
   rc = 0;
 out:
   free(cause);
   rg_fs_unmount(&fs);
+  rg_ui_stop();
   rg_http_stop(&app);
+  rg_sync_free(&app.sync); /* stops running jobs, waits at most 5 s */
+  rg_media_free(&app.media);
+  rg_hls_free(&app.hls);
+  rg_playback_free(&app.playback);
   rg_library_free(&app.library);
+  if (app.tm)
+    rg_tm_set_warmup(app.tm, NULL);
+  rg_warmup_free(&app.warmup);
   rg_loop_shutdown();
   rg_tm_free(&app.tm);
+  rg_portmap_free(&app.portmap);
+  rg_blocklist_free(&app.blocklist);
   rg_engine_free(&app.engine);
   rg_store_close(&app.store);
   free(app.api_key);
@@ -205,7 +300,13 @@ int main(int argc, char **argv) {
     rg_conf_free(&c);
     return 1;
   }
+  rg_ui_set_args(argc, argv); /* the web UI's settings origin and restart */
   rc = run(&c);
   rg_conf_free(&c);
+  if (rc == 0 && rg_ui_restart_requested()) { /* POST /api/restart */
+    rc = rg_ui_reexec();
+    fprintf(stderr, "reelgate: cannot restart: %s\n", strerror(-rc));
+    return 1;
+  }
   return rc;
 }

@@ -11,7 +11,9 @@
 
 #include "torrent-int.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
+#include "warmup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,8 @@ int rg_reader_open(rg_tm *tm, rg_torrent *t, int index, rg_reader **out) {
   r->size = t->ti->files[index].size;
   r->file_off = t->ti->files[index].offset;
   r->fd = -1;
+  r->warm_fd = -1;
+  r->cache_path = rg_torrent_file_path(t, index);
   r->win_first = r->win_last = -1;
   r->ev = event_new(rg_tm_base(tm), -1, 0, on_event, r);
   r->next = t->readers;
@@ -57,12 +61,19 @@ void rg_reader_close(rg_reader **rp) {
   event_free(r->ev);
   if (r->fd >= 0)
     close(r->fd);
+  if (r->warm_fd >= 0)
+    close(r->warm_fd);
+  free(r->cache_path);
   rg_tm *tm = r->tm;
   free(r);
   rg_tm_reader_gone(tm, t);
 }
 
 int64_t rg_reader_size(const rg_reader *r) { return r->size; }
+
+void rg_reader_set_readahead(rg_reader *r, int64_t bytes) {
+  r->readahead = bytes;
+}
 
 void rg_reader_set_bitrate(rg_reader *r, int64_t bytes_per_s) {
   r->bitrate = bytes_per_s;
@@ -74,6 +85,8 @@ static int piece_of(const rg_reader *r, int64_t off) {
 
 static int64_t window_bytes(const rg_reader *r) {
   int64_t max = rg_tm_readahead_bytes(r->tm) * (r->t->playing ? 4 : 1);
+  if (r->readahead > 0 && r->readahead < max)
+    max = r->readahead;
   int64_t rate = r->bitrate > 0 ? r->bitrate : r->observed_rate;
   if (rate <= 0)
     return max;
@@ -133,10 +146,15 @@ static void deliver(rg_reader *r) {
   }
   r->rate_bytes += pos - r->off;
   r->last_end = pos;
+  struct rg_warmup *w = rg_tm_warmup(r->tm);
+  if (w && !err && pos > r->off)
+    rg_warmup_offer(w, t->hex, r->file, r->size, r->cache_path, r->off,
+                    pos - r->off);
   r->pending = false;
   event_del(r->ev);
   rg_read_cb cb = r->cb;
   void *arg = r->arg;
+  rg_metrics_read(err, 0, pos - r->off, rg_now_ms() - (r->deadline_ms - (int64_t)rg_tm_read_timeout_s(r->tm) * 1000));
   if (err)
     cb(arg, err, -1, r->off, 0);
   else
@@ -148,6 +166,7 @@ void rg_reader_fail(rg_reader *r, int err) {
     return;
   r->pending = false;
   event_del(r->ev);
+  rg_metrics_read(err, 0, 0, 0);
   r->cb(r->arg, err, -1, r->off, 0);
 }
 
@@ -169,6 +188,16 @@ static void on_event(evutil_socket_t fd, short what, void *arg) {
     r->cb(r->arg, 0, r->fd, r->off, 0);
     return;
   }
+  if (r->warm_len > 0) {
+    size_t n = (size_t)r->warm_len < r->len ? (size_t)r->warm_len : r->len;
+    r->warm_len = 0;
+    r->pending = false;
+    r->rate_bytes += (int64_t)n;
+    r->last_end = r->off + (int64_t)n;
+    rg_metrics_read(0, 1, (int64_t)n, rg_now_ms() - (r->deadline_ms - (int64_t)rg_tm_read_timeout_s(r->tm) * 1000));
+    r->cb(r->arg, 0, r->warm_fd, r->off, n);
+    return;
+  }
   if (rg_have(r->t, r->need)) {
     deliver(r);
     return;
@@ -181,6 +210,42 @@ static void on_event(evutil_socket_t fd, short what, void *arg) {
     return;
   }
   arm(r, left);
+}
+
+/* Bytes the warmup store holds are served from its mirror without waking
+ * the torrent. Only when the reader gets near the end of the warm run does
+ * the torrent join the session, so what follows is on its way in time; a
+ * scanner reading a head or a tail never wakes it. */
+static bool try_warm(rg_reader *r, int64_t off, size_t len) {
+  struct rg_warmup *w = rg_tm_warmup(r->tm);
+  rg_torrent *t = r->t;
+  if (!w || rg_have(t, piece_of(r, off)))
+    return false;
+  const char *path = NULL;
+  int64_t want = (int64_t)len;
+  int64_t n = rg_warmup_lookup(w, t->hex, r->file, off, want, &path);
+  if (n <= 0 || !path)
+    return false;
+  if (r->warm_fd < 0) {
+    r->warm_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->warm_fd < 0)
+      return false;
+  }
+  r->warm_len = n;
+  /* how far does the warm run go? */
+  int64_t run = rg_warmup_lookup(w, t->hex, r->file, off, window_bytes(r),
+                                 &path);
+  int64_t end = off + run;
+  if (end < r->size && run < window_bytes(r)) {
+    if (!t->active) {
+      int rc = rg_tm_activate(r->tm, t);
+      if (rc && rc != -EAGAIN)
+        rg_warn("%s: cannot activate: %s", t->hex, strerror(-rc));
+    }
+    place_window(r, end);
+  }
+  arm(r, 0);
+  return true;
 }
 
 int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
@@ -199,6 +264,9 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
     return 0;
   }
   rg_tm_touch(r->tm, t);
+  r->warm_len = 0;
+  if (try_warm(r, off, len))
+    return 0;
   /* a player that has filled its buffer reads at the stream's bitrate:
    * measure it over sequential reads to size the window */
   int64_t now = rg_now_ms();

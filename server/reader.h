@@ -36,6 +36,9 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
 /* Cancels the pending read, if any; its callback is not called. */
 void rg_reader_cancel(rg_reader *r);
 int64_t rg_reader_size(const rg_reader *r);
+/* Caps this reader's read-ahead window (bytes; 0 = the configured one).
+ * Probes and index reads want what they ask for, not a window behind it. */
+void rg_reader_set_readahead(rg_reader *r, int64_t bytes);
 /* Tells the reader the stream's bitrate (bytes/s) to size its window. */
 void rg_reader_set_bitrate(rg_reader *r, int64_t bytes_per_s);
 

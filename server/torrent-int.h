@@ -12,6 +12,10 @@ struct rg_reader {
   int64_t size;
   int64_t file_off; /* the file's offset in the torrent's byte stream */
   int fd;
+  int warm_fd;      /* the warmup store's mirror of this file, -1 = closed */
+  int64_t warm_len; /* a pending read served from the mirror: its length */
+  char *cache_path; /* the torrent's cache file for this file */
+  int64_t readahead;     /* window cap for this reader, 0 = the config's */
   int64_t bitrate;       /* given by a prober (bytes/s), 0 = unknown */
   int64_t observed_rate; /* how fast the client consumes, bytes/s */
   int64_t rate_t0_ms, rate_bytes, last_end;

@@ -16,11 +16,17 @@
 #define RG_WARMUP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store.h"
 
+/* Validity is kept per block of the original file; copies are whole blocks
+ * (the last block of a file may be short). */
+#define RG_WARMUP_BLOCK 65536
+
 typedef struct rg_warmup rg_warmup;
+struct rg_tm;
 
 typedef struct rg_warmup_opts {
   rg_store *store;
@@ -30,7 +36,14 @@ typedef struct rg_warmup_opts {
   int64_t fixed_tail; /* tail kept when no index is known, default 2 MiB */
 } rg_warmup_opts;
 
+/* Opens the store (creating its tables and DIR), drops mirror files that
+ * hold no valid block, and starts the copy worker. A QUOTA ≤ 0 means the
+ * default; a negative HEAD_BYTES or FIXED_TAIL too. NULL + *cause
+ * (malloc'd) on failure. Free with rg_warmup_free. */
 rg_warmup *rg_warmup_new(const rg_warmup_opts *o, char **cause);
+/* Stops the copy worker (it finishes at most one 4 MiB copy), gives a fill
+ * blocked on the swarm up to 2 s and then leaves it to end on its own (it
+ * publishes nothing more), persists the LRU clock and frees. */
 void rg_warmup_free(rg_warmup **w);
 
 /* If byte OFF of file (HASH, INDEX) is warm: returns how many contiguous
@@ -57,11 +70,36 @@ void rg_warmup_set_tail(rg_warmup *w, const char *hash, int index,
 int64_t (*rg_warmup_regions(rg_warmup *w, const char *hash, int index,
                             int64_t file_size, int *n))[2];
 
+/* On-demand fill: the head and tail regions of files INDEXES[0..N) (of
+ * SIZES bytes) of torrent HASH that are not warm yet are read through the
+ * reader core (rg_bread on TM, the torrent manager; each read waiting up to
+ * TIMEOUT_S; missing pieces come from the swarm) on a fill thread and kept.
+ * Returns the bytes queued (0: already warm, or the quota is full of newer
+ * titles), -EINVAL, or -EBUSY when too many fills are queued. */
+int64_t rg_warmup_fill(rg_warmup *w, struct rg_tm *tm, const char *hash,
+                       const int *indexes, const int64_t *sizes, int n,
+                       int timeout_s);
+
+/* Copies queued or running, not yet published (0 when idle). */
+int rg_warmup_pending(rg_warmup *w);
+
+/* Tests only: copies are still written and fdatasync'ed but never
+ * published, as when the daemon dies between the write and the publish. */
+void rg_warmup_test_crash(rg_warmup *w, bool on);
+
 /* Drops everything kept for torrent HASH. */
 void rg_warmup_forget(rg_warmup *w, const char *hash);
+/* Forgets a torrent's files when TM removes it (a torrent hook, removed
+ * again by rg_warmup_free; TM must outlive the store). */
+void rg_warmup_watch(rg_warmup *w, struct rg_tm *tm);
 
-/* {"used":…, "quota":…, "files":…} and per file {"head":bytes,"tail":bytes,
- * "regions":bytes, "complete":bool}. New references. */
+/* {"used":…, "quota":…, "files":…, "pending":bytes being copied,
+ * "jobs":copies queued or running, "copied":bytes published since start,
+ * "dropped":offers dropped (queue or quota full), "head_bytes":…,
+ * "fixed_tail":…, "block":…} and per file {"head":bytes,"tail":bytes,
+ * "regions":bytes, "complete":bool, "used":bytes, "tail_known":bool} (warm
+ * bytes inside the head, inside the tail regions, the size of the regions).
+ * New references. */
 json_t *rg_warmup_usage_json(rg_warmup *w);
 json_t *rg_warmup_file_json(rg_warmup *w, const char *hash, int index,
                             int64_t file_size);

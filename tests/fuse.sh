@@ -58,6 +58,10 @@ make_video "$MOVIE" 12 640x360 4M
 make_video "$EP1" 6 320x240 2M
 make_video "$EP2" 6 320x240 2M
 make_video "$STALL" 8 640x360 4M
+# The background probe reads a title's head and tail as soon as its metadata
+# arrives; padding keeps the middle of this one (what the stall reads) on
+# the swarm only.
+head -c $((32 << 20)) /dev/urandom >> "$STALL"
 note "sizes: movie $(file_size "$MOVIE"), ep1 $(file_size "$EP1"), ep2 $(file_size "$EP2"), stall $(file_size "$STALL")"
 
 declare -A SRC=() # info hash -> source file
@@ -71,7 +75,9 @@ for f in "$MOVIE" "$EP1" "$EP2" "$STALL"; do
   i=$((i + 1))
 done
 
-start_daemon fuse "mount=$MNT"
+# warm_quota_mb=0: the stalled title below must not be kept by the warmup
+# store when the background probe reads it
+start_daemon fuse "mount=$MNT" warm_quota_mb=0
 wait_mount
 pass "the library is mounted at $MNT (fuse.reelgate)"
 check "the mount log line" daemon_log_has "mounted the library at"

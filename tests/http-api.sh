@@ -222,6 +222,16 @@ check_eq "multi-range answered with one covering range" "bytes 0-299/$S" "$(hdr 
 check "multi-range is not multipart" sh -c 'case "$1" in multipart*) exit 1;; esac; exit 0' _ "$(hdr Content-Type)"
 check "multi-range bytes" cmp -s "$T/body" <(head -c 300 "$MKV")
 
+# ---- persistent connection: three ranges over one keep-alive connection
+curl -sS -g --noproxy '*' --max-time 30 \
+  -r 0-99999 -o "$T/ka1.bin" -w '%{num_connects}\n' "$MKV_URL" --next \
+  -r 1000000-1065535 -o "$T/ka2.bin" -w '%{num_connects}\n' "$MKV_URL" --next \
+  -r 3000000-3000099 -o "$T/ka3.bin" -w '%{num_connects}\n' "$MKV_URL" >"$T/ka.out" 2>&1
+check_eq "keep-alive: one connection for three requests" "1 0 0" "$(tr '\n' ' ' <"$T/ka.out" | sed 's/ $//')"
+check "keep-alive: first answer" cmp -s "$T/ka1.bin" <(head -c 100000 "$MKV")
+check "keep-alive: second answer" cmp -s "$T/ka2.bin" <(dd if="$MKV" iflag=skip_bytes,count_bytes skip=1000000 count=65536 status=none)
+check "keep-alive: third answer" cmp -s "$T/ka3.bin" <(dd if="$MKV" iflag=skip_bytes,count_bytes skip=3000000 count=100 status=none)
+
 # ---- conditionals
 http GET "$MKV_URL" -H 'Range: bytes=10-19' -H "If-Range: $ETAG"
 check_status "If-Range with the ETag → 206" 206

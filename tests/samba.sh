@@ -56,6 +56,10 @@ STALL=$T/src/Samba.Stalled.2017.1080p.BluRay.x264-RG.mkv
 make_video "$MOVIE" 10 640x360 4M
 make_video "$EP" 5 320x240 2M
 make_video "$STALL" 6 640x360 4M
+# The background probe reads a title's head and tail as soon as its metadata
+# arrives; padding keeps the middle of this one (what the stall reads) on
+# the swarm only.
+head -c $((32 << 20)) /dev/urandom >> "$STALL"
 seed_ours seed-movie 127.0.0.2 "$MOVIE"
 MOVIE_HASH=$HASH M1=$MAGNET
 seed_ours seed-ep 127.0.0.3 "$EP"
@@ -63,7 +67,7 @@ EP_HASH=$HASH M2=$MAGNET
 seed_ours seed-stall 127.0.0.4 "$STALL"
 STALL_HASH=$HASH M3=$MAGNET
 
-start_daemon samba "mount=$MNT" read_timeout_s=4
+start_daemon samba "mount=$MNT" read_timeout_s=4 warm_quota_mb=0
 wait_mount
 for m in "$M1" "$M2" "$M3"; do add_link "$m"; done
 lib3() { api GET /api/library >/dev/null; [ "$(jget 'len(j["entries"])' "$BODY" 2>/dev/null)" = 3 ]; }

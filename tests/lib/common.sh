@@ -32,6 +32,19 @@ RG_BIN=${RG_BIN:-$RG_BUILDDIR/reelgate}
 API_KEY=rg-test-key-5f2c9a61d0e84b7c
 CURL_MAX=${CURL_MAX:-60}
 
+# Sanitizer builds run several times slower: stretch start-up waits.
+SLOW=1
+[ -n "${RG_SANITIZED:-}" ] && SLOW=3
+
+# The system python starts fastest (a pyenv shim adds ~0.1 s per call, and
+# jget runs often); any python3 >= 3.9 works.
+if [ -z "${PYTHON:-}" ]; then
+  PYTHON=python3
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import random; random.Random(1).randbytes' 2>/dev/null &&
+    PYTHON=/usr/bin/python3
+fi
+python3() { "$PYTHON" "$@"; }
+
 N=0 FAILS=0
 declare -a PIDS=()          # every process we started, in start order
 declare -A PIDOF=()         # name -> pid
@@ -501,7 +514,7 @@ launch_daemon() {
   DPID=$!
   track "$DPID" daemon
   local i code
-  for ((i = 0; i < 80; i++)); do
+  for ((i = 0; i < 80 * SLOW; i++)); do
     alive "$DPID" || { wait "$DPID" 2>/dev/null; die "daemon exited during start (status $?)"; }
     code=$(curl -s --noproxy '*' --max-time 2 -o /dev/null -w '%{http_code}' \
       -H "X-Api-Key: $API_KEY" "$URL/api/status" 2>/dev/null)
@@ -509,7 +522,7 @@ launch_daemon() {
     case $code in 200 | 401) return 0 ;; esac
     sleep 0.25
   done
-  die "daemon did not answer GET /api/status within 20 s (last status ${code:-none})"
+  die "daemon did not answer GET /api/status within $((20 * SLOW)) s (last status ${code:-none})"
 }
 
 # stop_daemon — SIGTERM; fails the test if the daemon needs more than 10 s.
@@ -522,8 +535,8 @@ stop_daemon() {
     DPID=''
     return 1
   fi
-  if stop_pid "$DPID" 10; then
-    pass "daemon exits within 10 s of SIGTERM"
+  if stop_pid "$DPID" $((10 * SLOW)); then
+    pass "daemon exits within $((10 * SLOW)) s of SIGTERM"
   else
     fail "daemon exits within 10 s of SIGTERM (killed)"
   fi
@@ -668,5 +681,5 @@ start_httpd() {
 # ------------------------------------------------------------------ setup --
 
 [ -x "$RG_BIN" ] || { echo "ERROR: $RG_BIN is not built"; exit 99; }
-need curl python3
+need curl "$PYTHON"
 echo "# $TEST_NAME: temp dir $T, binary $RG_BIN"
