@@ -27,6 +27,7 @@
 #include "media.h"
 #include "multipart.h"
 #include "reader.h"
+#include "torrserver.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -166,6 +167,75 @@ static void lower_hash(const char *in, char out[41]) {
   out[i] = 0;
 }
 
+/* ---------------------------------------------- parsing (torrserver.h) -- */
+
+static const char *jstr(json_t *j, const char *k);
+
+/* HASH lowercased into OUT when it is exactly 40 hex digits, else "". */
+static void hex_hash(const char *in, char out[41]) {
+  out[0] = 0;
+  if (!in || strlen(in) != 40)
+    return;
+  for (size_t i = 0; i < 40; i++)
+    if (!isxdigit((unsigned char)in[i]))
+      return;
+  lower_hash(in, out);
+}
+
+int rg_torrserver_parse_request(const char *body, size_t len,
+                                rg_ts_request *out, char **cause) {
+  memset(out, 0, sizeof *out);
+  json_error_t err;
+  json_t *j = json_loadb(body, len, 0, &err);
+  if (!j || !json_is_object(j)) {
+    *cause = j ? rg_strdup("the body must be a JSON object")
+               : rg_printf("the body is not JSON: %s (line %d)", err.text,
+                           err.line);
+    json_decref(j);
+    return -EINVAL;
+  }
+  out->root = j;
+  out->action = jstr(j, "action");
+  out->link = jstr(j, "link");
+  out->title = jstr(j, "title");
+  out->hash_in = jstr(j, "hash");
+  hex_hash(out->hash_in, out->hash);
+  json_t *fi = json_object_get(j, "file_index");
+  if (json_is_integer(fi)) {
+    out->has_file_index = true;
+    out->file_index = json_integer_value(fi);
+  }
+  json_t *sets = json_object_get(j, "sets");
+  out->sets = json_is_object(sets) ? sets : NULL;
+  return 0;
+}
+
+void rg_ts_request_clear(rg_ts_request *r) {
+  json_decref(r->root);
+  memset(r, 0, sizeof *r);
+}
+
+int rg_torrserver_parse_play(const char *rest, char hash[41], long *id) {
+  hash[0] = 0;
+  const char *slash = strchr(rest, '/');
+  if (!slash || slash - rest != 40)
+    return -EINVAL;
+  char h[41];
+  memcpy(h, rest, 40);
+  h[40] = 0;
+  hex_hash(h, hash);
+  const char *p = slash + 1;
+  char *end;
+  errno = 0;
+  long v = *p >= '0' && *p <= '9' ? strtol(p, &end, 10) : 0;
+  if (!*hash || v < 1 || errno || (*end && *end != '/')) {
+    hash[0] = 0;
+    return -EINVAL;
+  }
+  *id = v;
+  return 0;
+}
+
 /* A torrent by hash (any case), or NULL. */
 static rg_torrent *find(rg_app *app, const char *hash) {
   char h[41];
@@ -271,15 +341,18 @@ static const char *jstr(json_t *j, const char *k) {
 static json_t *read_json(struct evhttp_request *req) {
   size_t len;
   uint8_t *body = rg_http_body(req, &len);
-  json_t *j = json_loadb((const char *)body, len, 0, NULL);
-  free(body);
-  if (j && !json_is_object(j)) {
-    json_decref(j);
-    j = NULL;
+  rg_ts_request r;
+  char *cause = NULL;
+  json_t *j = NULL;
+  if (rg_torrserver_parse_request((const char *)body, len, &r, &cause) == 0) {
+    j = json_incref(r.root);
+    rg_ts_request_clear(&r);
+  } else {
+    rg_http_error(req, 400, "%s; send a JSON object with an \"action\"",
+                  cause);
+    free(cause);
   }
-  if (!j)
-    rg_http_error(req, 400, "the body must be a JSON object with an "
-                            "\"action\"");
+  free(body);
   return j;
 }
 
@@ -712,23 +785,14 @@ out:
 static void play_route(rg_app *app, struct evhttp_request *req,
                        const char *rest) {
   char hash[41];
-  const char *slash = strchr(rest, '/');
-  if (!slash || slash - rest != 40) {
-    rg_http_error(req, 404, "use /play/{hash}/{id}");
-    return;
-  }
-  memcpy(hash, rest, 40);
-  hash[40] = 0;
-  rg_torrent *t = find(app, hash);
-  char *end;
-  long id = strtol(slash + 1, &end, 10);
-  if (!t) {
+  long id = 0;
+  rg_torrent *t = NULL;
+  if (rg_torrserver_parse_play(rest, hash, &id) != 0)
+    rg_http_error(req, 404, "use /play/{hash}/{id} (file ids start at 1)");
+  else if (!(t = find(app, hash)))
     rg_http_error(req, 404, "no torrent %s", hash);
-  } else if (end == slash + 1 || (*end && *end != '/') || id < 1) {
-    rg_http_error(req, 404, "bad file id (ids start at 1)");
-  } else {
+  else
     play_when_ready(app, req, t, id, false);
-  }
 }
 
 /* ------------------------------------------------------------ settings -- */
