@@ -136,6 +136,11 @@ static void add_file(rg_app *app, struct evhttp_request *req,
   rg_torrent *t = NULL;
   bool existed = false;
   char *cause = NULL;
+  if (len > MAX_TORRENT_FILE) {
+    rg_http_error(req, 413, "the .torrent file is larger than %d bytes",
+                  MAX_TORRENT_FILE);
+    return;
+  }
   if (rg_tm_add_torrent_file(app->tm, buf, len, title, &t, &existed, &cause)) {
     rg_http_error(req, 400, "not a valid .torrent file: %s",
                   cause ? cause : "unparsable");

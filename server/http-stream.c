@@ -36,6 +36,7 @@ struct stream {
   int64_t pos, end; /* next byte to send, last byte (inclusive) */
   int code;
   bool started;
+  char hash[41];
   struct event *probe; /* while a read waits: is the client still there? */
 };
 
@@ -161,6 +162,11 @@ static void on_data(void *arg, int err, int fd, int64_t off, size_t len) {
   struct evhttp_request *req = s->req;
   if (err || len == 0) {
     int e = err ? err : -EIO;
+    char why[256] = "";
+    rg_torrent *t = rg_tm_find(s->app->tm, s->hash);
+    if (t && rg_torrent_error(t))
+      snprintf(why, sizeof why, "%s", rg_torrent_error(t));
+    const char *s_error = why[0] ? why : NULL;
     if (!s->started) {
       stream_free(s);
       /* the headers prepared for the body don't describe an error */
@@ -170,6 +176,8 @@ static void on_data(void *arg, int err, int fd, int64_t off, size_t len) {
                                 "has it, or the swarm is too slow)");
       else if (e == -ENOENT)
         rg_http_error(req, 404, "the torrent was removed");
+      else if (s_error)
+        rg_http_error(req, 500, "read failed: %s", s_error);
       else
         rg_http_error(req, 500, "read failed: %s", strerror(-e));
       return;
@@ -330,6 +338,7 @@ void rg_stream_route(rg_app *app, struct evhttp_request *req,
   s->app = app;
   s->req = req;
   s->code = code;
+  memcpy(s->hash, hash, sizeof s->hash);
   s->pos = start;
   s->end = end;
   app->streams++;

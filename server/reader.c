@@ -202,6 +202,12 @@ static void on_event(evutil_socket_t fd, short what, void *arg) {
     deliver(r);
     return;
   }
+  if (r->t->failed) {
+    /* libtorrent paused the torrent on an error (a full disk, say):
+     * nothing more will come; the torrent's error says why */
+    rg_reader_fail(r, -EIO);
+    return;
+  }
   int64_t left = r->deadline_ms - rg_now_ms();
   if (left <= 0) {
     rg_warn("%s: read of file %d at %lld timed out waiting for piece %d",
@@ -285,7 +291,7 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
       rg_warn("%s: cannot activate: %s", t->hex, strerror(-rc));
   }
   place_window(r, off);
-  if (rg_have(t, r->need))
+  if (rg_have(t, r->need) || t->failed)
     arm(r, 0);
   else
     arm(r, r->deadline_ms - rg_now_ms());

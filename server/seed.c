@@ -44,7 +44,8 @@ static void seed_usage(FILE *f) {
   fprintf(f,
           "usage: reelgate seed [--bind IP] [--port N] [--upload-limit KBPS]\n"
           "                     [--tracker URL]... [--piece-size BYTES]\n"
-          "                     [--torrent-out FILE] [--utp] PATH\n"
+          "                     [--torrent-out FILE] [--torrent FILE] [--utp]\n"
+          "                     PATH\n"
           "Seeds the file or directory PATH and prints its magnet link (with\n"
           "x.pe=IP:PORT) on one line; runs until SIGTERM or SIGINT.\n"
           "  --bind IP            address to listen on (default 127.0.0.1)\n"
@@ -53,6 +54,10 @@ static void seed_usage(FILE *f) {
           "  --tracker URL        announce URL (repeatable)\n"
           "  --piece-size BYTES   power of two >= 16384 (default automatic)\n"
           "  --torrent-out FILE   also write the .torrent to FILE\n"
+          "  --torrent FILE       seed this .torrent over PATH (its file or\n"
+          "                       folder name); the data is checked once\n"
+          "                       before the magnet is printed, and what is\n"
+          "                       written to it later is served unchecked\n"
           "  --utp                enable uTP as well as TCP\n");
 }
 
@@ -117,10 +122,11 @@ int rg_cmd_seed(int argc, char **argv) {
       {"tracker", required_argument, NULL, 't'},
       {"piece-size", required_argument, NULL, 's'},
       {"torrent-out", required_argument, NULL, 'o'},
+      {"torrent", required_argument, NULL, 'T'},
       {"utp", no_argument, NULL, 'U'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  const char *bind = "127.0.0.1", *torrent_out = NULL;
+  const char *bind = "127.0.0.1", *torrent_out = NULL, *torrent_in = NULL;
   const char *trackers[MAX_TRACKERS];
   size_t ntrackers = 0;
   long port = 0, upload_kbps = 0, piece_size = 0;
@@ -163,6 +169,9 @@ int rg_cmd_seed(int argc, char **argv) {
     case 'o':
       torrent_out = optarg;
       break;
+    case 'T':
+      torrent_in = optarg;
+      break;
     case 'U':
       utp = true;
       break;
@@ -188,9 +197,16 @@ int rg_cmd_seed(int argc, char **argv) {
   rg_engine *e = NULL;
   int sfd = -1;
 
-  if (rg_engine_make_torrent(path, (int)piece_size, trackers, ntrackers, &tor,
-                             &tor_len, &cause) < 0)
+  if (torrent_in) {
+    int r = rg_read_file(torrent_in, 16 << 20, &tor, &tor_len);
+    if (r < 0) {
+      cause = rg_printf("%s: %s", torrent_in, strerror(-r));
+      goto fail;
+    }
+  } else if (rg_engine_make_torrent(path, (int)piece_size, trackers,
+                                    ntrackers, &tor, &tor_len, &cause) < 0) {
     goto fail;
+  }
   if (!(ti = rg_tinfo_parse(tor, tor_len, &cause)))
     goto fail;
   if (!(save = parent_dir(path, &cause)))
@@ -233,9 +249,20 @@ int rg_cmd_seed(int argc, char **argv) {
               .trackers = trackers,
               .ntrackers = ntrackers,
               .save_path = save,
-              .seed_mode = true};
+              .seed_mode = !torrent_in};
   if (rg_engine_add(e, &a, &cause) < 0)
     goto fail;
+  /* With --torrent the data is checked once before the magnet is printed
+   * (seed mode would verify each piece at its first request and refuse a
+   * bad one): a test may then corrupt the data in place, and it is served
+   * as if good. */
+  for (int i = 0; torrent_in && i < 600; i++) {
+    rg_tstatus st;
+    if (rg_engine_status(e, ti->ih, &st) == 0 && st.num_pieces == ti->num_pieces)
+      break;
+    free(rg_engine_pop_alerts(e, &(size_t){0}));
+    usleep(100 * 1000);
+  }
   int lport = rg_engine_listen_port(e);
   if (lport <= 0) {
     cause = rg_printf("not listening on %s", listen);

@@ -44,6 +44,7 @@ struct rg_torrent {
   int64_t have_bytes;
   bool have_dirty;
   bool active, queued, fetching, removed;
+  bool failed; /* paused by a disk/torrent error until it leaves the session */
   int64_t queued_ms; /* when it started waiting for a slot */
   int64_t fetch_started_ms;
   char *error;

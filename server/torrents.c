@@ -228,6 +228,7 @@ static void deactivate(rg_tm *tm, rg_torrent *t, bool delete_files) {
   rg_engine_remove(tm->o.engine, t->ih, delete_files);
   t->active = false;
   t->fetching = false;
+  t->failed = false; /* the next activation starts afresh */
   t->paused_for_priority = false;
   t->drop_after_ms = 0;
   tm->nactive--;
@@ -610,8 +611,19 @@ static void on_alerts(evutil_socket_t fd, short what, void *arg) {
     case RG_ALERT_TORRENT_ERROR:
     case RG_ALERT_FILE_ERROR:
       if (t) {
-        rg_error("%s: %s", t->hex, a[i].msg);
+        /* libtorrent repeats a disk error for every block it could not
+         * write: log it once per message */
+        if (!t->error || strcmp(t->error, a[i].msg) != 0)
+          rg_error("%s: %s", t->hex, a[i].msg);
         set_error(t, a[i].msg);
+        t->failed = true;
+        /* a torrent paused by an error delivers nothing more: fail the
+         * reads that wait for the swarm now, with the reason */
+        for (rg_reader *r = t->readers, *rn; r; r = rn) {
+          rn = r->next;
+          if (r->pending && !rg_have(t, r->need) && r->warm_len == 0)
+            rg_reader_fail(r, -EIO);
+        }
       }
       break;
     case RG_ALERT_LISTEN_FAILED:

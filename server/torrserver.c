@@ -470,6 +470,10 @@ static void post_upload(rg_app *app, struct evhttp_request *req) {
       continue;
     rg_torrent *t = NULL;
     bool existed;
+    if (parts[i].len > 10 << 20) { /* as POST /api/torrents (api.c) */
+      cause = rg_strdup("larger than 10 MiB");
+      break;
+    }
     if (rg_tm_add_torrent_file(app->tm, parts[i].data, parts[i].len, title,
                                &t, &existed, &cause) == 0) {
       set_extra(app, t, extra);
