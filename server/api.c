@@ -18,6 +18,7 @@
 #include "magnet.h"
 #include "media.h"
 #include "multipart.h"
+#include "reader.h"
 #include "util.h"
 #include "warmup.h"
 #include "webui.h"
@@ -71,6 +72,20 @@ static json_t *torrent_json(rg_app *app, struct evhttp_request *req,
       "added", (json_int_t)rg_torrent_added(t));
   json_object_set_new(o, "error", err ? json_string(err) : json_null());
   json_object_set_new(o, "playing", json_boolean(rg_torrent_playing(t)));
+  rg_reader_info ri[32];
+  int nr = rg_torrent_readers(t, ri, 32);
+  json_t *readers = json_array();
+  for (int i = 0; i < nr && i < 32; i++)
+    json_array_append_new(
+        readers,
+        json_pack("{s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "file", ri[i].file,
+                  "position", (json_int_t)ri[i].position, "window_start",
+                  (json_int_t)ri[i].window_start, "window_bytes",
+                  (json_int_t)ri[i].window_bytes, "bytes", "warm",
+                  (json_int_t)ri[i].bytes_warm, "cache",
+                  (json_int_t)ri[i].bytes_cache, "swarm",
+                  (json_int_t)ri[i].bytes_swarm));
+  json_object_set_new(o, "readers", readers);
   if (with_files) {
     json_t *files = json_array();
     for (int i = 0; ti && i < ti->nfiles; i++) {

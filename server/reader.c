@@ -146,6 +146,10 @@ static void deliver(rg_reader *r) {
   }
   r->rate_bytes += pos - r->off;
   r->last_end = pos;
+  if (r->waited)
+    r->bytes_swarm += pos - r->off;
+  else
+    r->bytes_cache += pos - r->off;
   struct rg_warmup *w = rg_tm_warmup(r->tm);
   if (w && !err && pos > r->off)
     rg_warmup_offer(w, t->hex, r->file, r->size, r->cache_path, r->off,
@@ -291,6 +295,7 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
       rg_warn("%s: cannot activate: %s", t->hex, strerror(-rc));
   }
   place_window(r, off);
+  r->waited = !rg_have(t, r->need);
   if (rg_have(t, r->need) || t->failed)
     arm(r, 0);
   else
@@ -330,4 +335,32 @@ void rg_reader_nudge(rg_reader *r) {
     r->win_first = -1;
     place_window(r, r->off);
   }
+}
+
+int rg_torrent_readers(rg_torrent *t, rg_reader_info *out, int max) {
+  int n = 0;
+  for (rg_reader *r = t->readers; r; r = r->next, n++) {
+    if (n >= max)
+      continue;
+    rg_reader_info *i = &out[n];
+    i->file = r->file;
+    i->position = r->last_end;
+    i->window_start = -1;
+    i->window_bytes = 0;
+    if (r->win_first >= 0 && t->ti) {
+      int64_t plen = t->ti->piece_length;
+      int64_t a = (int64_t)r->win_first * plen - r->file_off;
+      int64_t b = ((int64_t)r->win_last + 1) * plen - r->file_off;
+      if (a < 0)
+        a = 0;
+      if (b > r->size)
+        b = r->size;
+      i->window_start = a;
+      i->window_bytes = b > a ? b - a : 0;
+    }
+    i->bytes_warm = r->bytes_warm;
+    i->bytes_cache = r->bytes_cache;
+    i->bytes_swarm = r->bytes_swarm;
+  }
+  return n;
 }

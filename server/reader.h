@@ -42,4 +42,16 @@ void rg_reader_set_readahead(rg_reader *r, int64_t bytes);
 /* Tells the reader the stream's bitrate (bytes/s) to size its window. */
 void rg_reader_set_bitrate(rg_reader *r, int64_t bytes_per_s);
 
+/* What a reader is doing, for the API and the dashboard. */
+typedef struct rg_reader_info {
+  int file;
+  int64_t position;     /* the end of the last delivered span */
+  int64_t window_start; /* byte of the file the window starts at, -1 none */
+  int64_t window_bytes;
+  int64_t bytes_warm, bytes_cache, bytes_swarm; /* delivered, by source */
+} rg_reader_info;
+
+/* Fills up to MAX entries for T's open readers; returns how many there are. */
+int rg_torrent_readers(rg_torrent *t, rg_reader_info *out, int max);
+
 #endif

@@ -53,6 +53,7 @@ check_status "add multipart .torrent → 201" 201
 check_eq "multipart add returns its hash" "$H_up" "$(jget info_hash "$BODY")"
 check_eq "multipart add: metadata known at once" true "$(jget has_metadata "$BODY")"
 check_eq "multipart add: file list" "up.bin 65537" "$(jget 'j["files"][0]["path"].split("/")[-1]+" "+str(j["files"][0]["size"])' "$BODY")"
+check_eq "torrent objects list their readers (none open)" 0 "$(jget 'len(j["readers"])' "$BODY")"
 api POST /api/torrents -F "torrent=@$T/up.torrent;type=application/x-bittorrent" >/dev/null
 check_status "multipart duplicate → 200" 200
 

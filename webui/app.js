@@ -355,9 +355,9 @@
     ];
     dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
     /* active streams: torrents in the session that play or move bytes */
-    const active = state.torrents.filter((t) => t.playing || (t.active && (t.download_rate > 0 || t.upload_rate > 0)) || (t.active && st.streams > 0));
+    const active = state.torrents.filter((t) => t.playing || (t.readers && t.readers.length) || (t.active && (t.download_rate > 0 || t.upload_rate > 0)));
     setText($('#streams-note'), (st.streams || 0) + ' open stream connection(s). ' +
-      'Per-reader positions and the source of each byte are not exposed by the API yet; the share on disk and in the warmup store is shown.');
+      'Each reader shows its position, its read-ahead window and where its bytes came from (warmup store, cache, swarm).');
     const ul = $('#streams');
     if (!active.length) ul.replaceChildren(el('li', { class: 'empty', text: 'Nothing is streaming.' }));
     else {
@@ -373,7 +373,16 @@
             el('span', { text: '↓ ' + fmtRate(t.download_rate) + '  ↑ ' + fmtRate(t.upload_rate) }),
             el('span', { text: t.peers + ' peers / ' + t.seeds + ' seeds' }),
             f ? el('span', { text: pct(f.downloaded, f.size).toFixed(0) + ' % on disk' }) : null,
-            warm ? el('span', { text: warm }) : null));
+            warm ? el('span', { text: warm }) : null),
+          ...(t.readers || []).map((r) => {
+            const file = (t.files || []).find((x) => x.index === r.file);
+            const size = file ? file.size : 0;
+            const b = r.bytes || {};
+            return el('div', { class: 'meta reader' },
+              el('span', { text: 'reader at ' + (size ? pct(r.position, size).toFixed(1) + ' %' : fmtBytes(r.position)) }),
+              r.window_bytes > 0 ? el('span', { text: 'window ' + fmtBytes(r.window_bytes) }) : null,
+              el('span', { text: 'warm ' + fmtBytes(b.warm || 0) + ' · cache ' + fmtBytes(b.cache || 0) + ' · swarm ' + fmtBytes(b.swarm || 0) }));
+          }));
       }));
     }
     /* compact torrent list */
