@@ -14,7 +14,7 @@
  *                                the last 15 minutes: {interval_s,
  *                                samples: [[unix_ms, down, up], …]}
  *   POST /api/key/regenerate     a new API key; the old one stops working
- *   POST /api/webhooks/regenerate  a new webhook token (after a restart)
+ *   POST /api/webhooks/regenerate  a new webhook token, in use at once
  *   POST /api/restart            clean shutdown, then the binary re-execs
  *                                itself with the same arguments
  *
@@ -634,13 +634,15 @@ static void regenerate_webhook(rg_app *app, struct evhttp_request *req) {
   char buf[33];
   rg_random_hex(buf, 16);
   bool persistent = persist_secret(app, "webhook_token", buf);
+  if (app->playback)
+    rg_playback_set_token(app->playback, buf);
   char *root = rg_http_base_url(app, req);
   char *url = rg_printf("%s/webhook?token=%s", root, buf);
-  rg_info("webhook token regenerated through the API (in use after a "
-          "restart)");
+  rg_info("webhook token regenerated through the API; the old one no "
+          "longer works");
   rg_http_json(req, 200,
-               json_pack("{s:s, s:b, s:b}", "url", url, "restart_needed", true,
-                         "persistent", persistent));
+               json_pack("{s:s, s:b, s:b}", "url", url, "restart_needed",
+                         app->playback == NULL, "persistent", persistent));
   free(url);
   free(root);
 }

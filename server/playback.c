@@ -592,6 +592,11 @@ bool rg_playback_priority(const rg_playback *pb) {
 
 const char *rg_playback_token(const rg_playback *pb) { return pb->token; }
 
+void rg_playback_set_token(rg_playback *pb, const char *token) {
+  free(pb->token);
+  pb->token = rg_strdup(token);
+}
+
 /* ----------------------------------------------------------------- HTTP -- */
 
 static json_t *entry_ref(const rg_lib_entry *e) {

@@ -33,6 +33,8 @@ void rg_playback_free(rg_playback **pb);
  * wait. */
 bool rg_playback_priority(const rg_playback *pb);
 const char *rg_playback_token(const rg_playback *pb);
+/* Replaces the webhook token at once (the old one stops working). */
+void rg_playback_set_token(rg_playback *pb, const char *token);
 
 /* ---- matching, exposed for tests ---- */
 /* PATH after the first matching mapping of MAPPINGS ("from=to;from2=to2",

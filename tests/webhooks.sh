@@ -229,5 +229,15 @@ check "the safety timeout ends it without a stop" wait_until 10 nothing_plays
 api GET /api/webhooks/events >/dev/null
 check_eq "… and says so in the events" expired "$(jget "j['events'][0]['result']" "$BODY")"
 
+# a regenerated token is in use at once; the old one stops working
+OLD_URL=$WURL
+api POST /api/webhooks/regenerate >/dev/null
+NEW_URL=$(jget url "$BODY")
+check "a new webhook URL comes back" test -n "$NEW_URL" -a "$NEW_URL" != "$OLD_URL"
+http POST "$OLD_URL" -H 'Content-Type: application/json' --data-binary @"$FIX/plex-media.stop-movie.json"
+check_status "the old token stops working at once" 401
+http POST "$NEW_URL" -H 'Content-Type: application/json' --data-binary @"$FIX/plex-media.stop-movie.json"
+check "the new token works at once" test "$STATUS" != 401 -a "${STATUS#2}" != "$STATUS"
+
 stop_daemon
 finish

@@ -823,13 +823,13 @@
     } catch (e) { toast(e.message, true); }
   });
   $('#hook-regen').addEventListener('click', async () => {
-    const r = await confirmBox('Make a new webhook token? Media servers must be given the new URL. It is used after a restart.', 'Regenerate');
+    const r = await confirmBox('Make a new webhook token? Media servers must be given the new URL; the old one stops working at once.', 'Regenerate');
     if (!r.ok) return;
     try {
       const j = await api('POST', '/webhooks/regenerate');
       $('#hook-url').value = j.url;
-      setText($('#hook-note'), 'The new URL works after a restart; until then the old one does.');
-      markRestart(true);
+      setText($('#hook-note'), j.restart_needed ? 'The new URL works after a restart.' : 'The new URL is in use; give it to your media servers.');
+      if (j.restart_needed) markRestart(true);
     } catch (e) { toast(e.message, true); }
   });
   $('#restart').addEventListener('click', async () => {
