@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "library.h"
 #include "magnet.h"
 #include "media.h"
 #include "multipart.h"
@@ -52,6 +53,45 @@ static const char *state_name(int s) {
   }
 }
 
+/* A poster for T (malloc'd) when a TMDB key is configured and a sync job
+ * recorded one for the TMDB id of one of T's library entries. */
+struct poster_find {
+  const char *hash;
+  int64_t tmdb;
+  bool episode;
+};
+
+static void poster_each(const rg_lib_entry *e, void *arg) {
+  struct poster_find *f = arg;
+  if (!f->tmdb && e->tmdb_id && strcmp(e->hash, f->hash) == 0) {
+    f->tmdb = e->tmdb_id;
+    f->episode = strcmp(e->kind, "episode") == 0;
+  }
+}
+
+static char *poster_url(rg_app *app, rg_torrent *t) {
+  if (!app->library || !app->conf->tmdb_api_key || !*app->conf->tmdb_api_key)
+    return NULL;
+  struct poster_find f = {rg_torrent_hex(t), 0, false};
+  rg_library_each(app->library, poster_each, &f);
+  if (!f.tmdb)
+    return NULL;
+  char key[64];
+  snprintf(key, sizeof key, "poster.%s.%lld", f.episode ? "tv" : "movie",
+           (long long)f.tmdb);
+  char *path = rg_store_get_setting(app->store, key);
+  if (!path) {
+    snprintf(key, sizeof key, "poster.%s.%lld", f.episode ? "movie" : "tv",
+             (long long)f.tmdb);
+    path = rg_store_get_setting(app->store, key);
+  }
+  if (!path)
+    return NULL;
+  char *url = rg_printf("https://image.tmdb.org/t/p/w185%s", path);
+  free(path);
+  return url;
+}
+
 static json_t *torrent_json(rg_app *app, struct evhttp_request *req,
                             rg_torrent *t, bool with_files) {
   rg_tstatus st;
@@ -72,6 +112,10 @@ static json_t *torrent_json(rg_app *app, struct evhttp_request *req,
       "added", (json_int_t)rg_torrent_added(t));
   json_object_set_new(o, "error", err ? json_string(err) : json_null());
   json_object_set_new(o, "playing", json_boolean(rg_torrent_playing(t)));
+  char *poster = poster_url(app, t);
+  if (poster)
+    json_object_set_new(o, "poster", json_string(poster));
+  free(poster);
   rg_reader_info ri[32];
   int nr = rg_torrent_readers(t, ri, 32);
   json_t *readers = json_array();

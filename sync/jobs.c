@@ -1401,6 +1401,39 @@ out:
   return 0;
 }
 
+/* Posters: TMDB list results carry poster_path; they are kept as settings
+ * rows "poster.<kind>.<tmdb id>" for the dashboard (torrent objects get a
+ * "poster" URL when a TMDB key is configured). */
+typedef struct poster_arg {
+  rg_sync *s;
+  const char *kind;
+  json_t *items;
+} poster_arg;
+
+static void poster_fn(void *arg) {
+  poster_arg *a = arg;
+  size_t i;
+  json_t *it;
+  json_array_foreach(a->items, i, it) {
+    json_t *id = json_object_get(it, "id");
+    json_t *pp = json_object_get(it, "poster_path");
+    if (!json_is_integer(id) || !json_is_string(pp))
+      continue;
+    const char *p = json_string_value(pp);
+    if (p[0] != '/' || strlen(p) > 200 || strstr(p, ".."))
+      continue;
+    char key[64];
+    snprintf(key, sizeof key, "poster.%s.%" JSON_INTEGER_FORMAT, a->kind,
+             json_integer_value(id));
+    rg_store_set_setting(a->s->app->store, key, p);
+  }
+}
+
+static void keep_posters(run *r, const char *kind, json_t *items) {
+  poster_arg a = {r->s, kind, items};
+  rg_sync_on_loop(r->s, poster_fn, &a);
+}
+
 static int run_movies(run *r, char **cause) {
   json_t *ms = json_array();
   int rc = collect(r, "movie", r->c->sync_movie_lists, r->c->sync_movie_pages,
@@ -1411,6 +1444,7 @@ static int run_movies(run *r, char **cause) {
   }
   rg_sync_log(r->j, "%zu movies from TMDB lists (%s)", json_array_size(ms),
               r->c->sync_movie_lists);
+  keep_posters(r, "movie", ms);
   size_t i;
   json_t *m;
   json_array_foreach(ms, i, m) {
@@ -1464,6 +1498,7 @@ static int run_tv(run *r, char **cause) {
     }
     free(*cause);
     *cause = NULL;
+    keep_posters(r, "tv", shows);
   }
   rg_sync_log(r->j, "%zu shows (follow list and TMDB lists)",
               json_array_size(shows));

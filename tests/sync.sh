@@ -99,6 +99,9 @@ check_eq "a library entry for The Matrix (1999)" "1 1999 $HA tt0133093 603" \
 PATH1=$(jget "$ENTRY[0]['path']" "$LIB")
 INO1=$(jget "$ENTRY[0]['inode']" "$LIB")
 note "entry $PATH1 inode $INO1"
+api GET "/api/torrents/$HA" >/dev/null
+check "the torrent carries the TMDB poster of its entry" \
+  eval "jget 'j.get(\"poster\", \"\")' \"\$BODY\" | grep -q '^https://image.tmdb.org/t/p/w185/.*\\.jpg$'"
 check "jellyfin library refresh requested" test "$(curl -s "$F/_hits" | jget 'j.get("jellyfin_refresh", 0)')" -ge 1
 
 # ---- a better release upgrades it, keeping path and inode ----
