@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct rg_tm {
@@ -611,11 +612,22 @@ static void on_alerts(evutil_socket_t fd, short what, void *arg) {
     case RG_ALERT_TORRENT_ERROR:
     case RG_ALERT_FILE_ERROR:
       if (t) {
+        /* a full cache disk shows up as write errors or, later, as short
+         * reads: say what it is */
+        char msg[400];
+        struct statvfs vfs;
+        if (statvfs(tm->cache_dir, &vfs) == 0 &&
+            (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize < (4 << 20))
+          snprintf(msg, sizeof msg, "the cache disk is full (no space left "
+                                    "on device under %s): %s",
+                   tm->cache_dir, a[i].msg);
+        else
+          snprintf(msg, sizeof msg, "%s", a[i].msg);
         /* libtorrent repeats a disk error for every block it could not
          * write: log it once per message */
-        if (!t->error || strcmp(t->error, a[i].msg) != 0)
-          rg_error("%s: %s", t->hex, a[i].msg);
-        set_error(t, a[i].msg);
+        if (!t->error || strcmp(t->error, msg) != 0)
+          rg_error("%s: %s", t->hex, msg);
+        set_error(t, msg);
         t->failed = true;
         /* a torrent paused by an error delivers nothing more: fail the
          * reads that wait for the swarm now, with the reason */
