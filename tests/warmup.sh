@@ -27,12 +27,22 @@ MB=$MAGNET HB=$HASH
 # readahead_mb=1: to the 4 MiB head what the default 32 MiB read-ahead is to
 # the default 64 MiB head (the reader wakes a torrent only when a read gets
 # within one read-ahead window of the end of a warm run).
-start_daemon warm warm_head_mb=$HEAD_MB warm_tail_mb=$TAIL_MB read_timeout_s=4 readahead_mb=1
+# With FUSE at hand, the library mount is checked too (a warm title probes
+# through the mount with no seeder).
+FUSE_MNT=
+if [ -e /dev/fuse ] && [ "$(id -u)" = 0 ]; then
+  FUSE_MNT=$T/mnt
+  mkdir -p "$FUSE_MNT"
+fi
+start_daemon warm warm_head_mb=$HEAD_MB warm_tail_mb=$TAIL_MB read_timeout_s=4 readahead_mb=1 ${FUSE_MNT:+"mount=$FUSE_MNT"}
 add_link "$MA" "Warm A"
 check_status "add A → 201" 201
 add_link "$MB" "Warm B"
 check_status "add B → 201" 201
 check "A metadata" wait_metadata "$HA" 30
+api POST /api/library -H 'Content-Type: application/json' \
+  -d "{\"info_hash\": \"$HA\", \"file_index\": 0, \"kind\": \"movie\", \"title\": \"Warm Test\", \"year\": 2020}" >/dev/null
+check_status "a library entry for A → 201" 201
 check "B metadata" wait_metadata "$HB" 30
 
 api GET /api/warmup >/dev/null
@@ -93,6 +103,17 @@ check "ffprobe of warm A (mkv) succeeds with no seeders" probe "$UA"
 note "ffprobe A took $PROBE_MS ms"
 check_le "ffprobe A did not wait on the swarm" "$PROBE_MS" 3000
 check "ffprobe of warm B (mp4, moov at the end) succeeds" probe "$UB"
+if [ -n "$FUSE_MNT" ]; then
+  FA="$FUSE_MNT/movies/Warm Test (2020)/Warm Test (2020).mkv"
+  if wait_until 15 test -f "$FA"; then
+    check "ffprobe of warm A through the FUSE mount succeeds with no seeders" probe "$FA"
+    note "ffprobe A through the mount took $PROBE_MS ms"
+  else
+    note "the FUSE mount is not available here: $(grep -h 'no FUSE mount' "$DATA/reelgate.log" | tail -1)"
+  fi
+else
+  note "no /dev/fuse or not root: the FUSE half of the warm check is skipped"
+fi
 note "ffprobe B took $PROBE_MS ms"
 check_eq "A was never activated" false "$(tfield "$HA" active)"
 check_eq "B was never activated" false "$(tfield "$HB" active)"
