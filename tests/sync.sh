@@ -23,6 +23,9 @@ make_random "$T/src/$C.mkv" 1
 seed_ours seed-a 127.0.0.2 "$T/src/$A.mkv"; MA=$MAGNET HA=$HASH
 seed_ours seed-b 127.0.0.3 "$T/src/$B.mkv"; MB=$MAGNET HB=$HASH
 seed_ours seed-c 127.0.0.4 "$T/src/$C.mkv"; HC=$HASH PC=$PEER
+D=Torznab.Film.2021.1080p.BluRay.x264-TZ
+make_random "$T/src/$D.mkv" 1
+seed_ours seed-d 127.0.0.6 "$T/src/$D.mkv"; HD=$HASH PD=$PEER
 PACK=Game.of.Thrones.S01.1080p.BluRay.x265-GRP
 mkdir -p "$T/src/$PACK"
 make_random "$T/src/$PACK/Game.of.Thrones.S01E01.1080p.BluRay.x265-GRP.mkv" 1
@@ -57,6 +60,7 @@ F=http://127.0.0.1:$(cat "$T/fake.port")
 start_daemon d tmdb_api_key=tmdb-good-key "tmdb_url=$F/tmdb/3" \
   "prowlarr_url=$F/prowlarr" prowlarr_api_key=prowlarr-key \
   "torrentio_url=$F/torrentio" "jellyfin_url=$F/jellyfin" \
+  "torznab_url=$F/torznab/api" torznab_api_key=torznab-key \
   jellyfin_api_key=jf-key sync_movie_lists=popular sync_rate_limit_ms=0 \
   sync_http_retries=1 sync_http_timeout_s=5 sync_metadata_wait_s=30
 
@@ -132,6 +136,18 @@ check_eq "Scream VI added from Torrentio" "torrentio $HC" \
 check "the log says Prowlarr failed" grep -q "prowlarr failed: prowlarr: HTTP 503" <<<"$(rj log)"
 check_eq "Scream VI in the library (metadata from Torrentio's tracker)" "2023 $HC" \
   "$(api GET /api/library | jget '" ".join(str(x) for x in [[e["year"], e["info_hash"]] for e in j["entries"] if e["title"] == "Scream VI"][0])')"
+
+# ---- Prowlarr down, a Torznab indexer (Jackett) has it ----
+TZ='{"id": 777001, "title": "Torznab Film", "year": 2021, "imdb": "tt7770001"}'
+EXTRA="{\"torznab\": {\"tt7770001\": [{\"title\": \"$D\", \"hash\": \"$HD\", \"seeders\": 60}]}, \"peers\": {\"$HC\": \"$PC\", \"$HD\": \"$PD\"}}" \
+  state "[$TZ]" '{}' '{"prowlarr_down": true}'
+run_job movies
+check_eq "torznab run ends ok" ok "$(rj status)"
+check_eq "Torznab Film added from the Torznab indexer" "torznab $HD" \
+  "$(rj '" ".join([[c["source"], c["info_hash"]] for c in j["summary"]["changes"] if c["title"] == "Torznab Film"][0])')"
+tz_entry() { api GET /api/library | jget '" ".join(str(x) for x in [[e["year"], e["info_hash"]] for e in j["entries"] if e["title"] == "Torznab Film"][0])'; }
+tz_in_library() { [ "$(tz_entry 2>/dev/null)" = "2021 $HD" ]; }
+check "Torznab Film in the library (metadata through the indexer's tracker)" wait_until 30 tz_in_library
 
 # ---- invalid TMDB key → a clear error ----
 state "[$MATRIX]" '{}' '{"tmdb_invalid_key": true}'

@@ -249,6 +249,10 @@ class H(http.server.BaseHTTPRequestHandler):
             it = it.replace('9fb267cff5ae5603f07a347676ec3bf3e35f75e1', r['hash'])
             it = it.replace('value="34128"', 'value="%d"' % r.get('seeders', 50))
             it = it.replace('388895872', str(r.get('size', 2000000000)))
+            # the fixture's tracker is on the internet: point at ours
+            trk = urllib.parse.quote('http://127.0.0.1:%d/announce' % self.server.server_port, safe='')
+            it = it.replace('udp:%2F%2Fopen.demonii.com:1337', trk)
+            it = it.replace('&amp;dn=Series+Title+S05E02"', '&amp;dn=Series+Title+S05E02&amp;tr=%s"' % trk)
             items += '<item>' + it + '</item>'
         return self.send(200, head + items + tail, 'application/rss+xml')
 
