@@ -195,7 +195,7 @@ check "movies next run about 12 h away" test "$(jget movies.next_run "$SCHED")" 
 api PUT /api/sync/schedule --data-binary '{"movies": {"mode": "weekly", "time": "25:00"}}' >/dev/null
 check_status "a bad time is refused" 400
 check "the error names the field" grep -q "movies.time" <<<"$BODY"
-DAEMON_ENV+=(sync_tv_follow=1399 "plex_watchlist_url=$F/plex" plex_token=plex-token)
+DAEMON_ENV+=(sync_tv_follow=1399 "plex_watchlist_url=$F/plex" plex_token=plex-token "plex_url=$F/plex")
 restart_daemon
 api GET /api/sync/schedule >/dev/null
 check_eq "schedule persisted across a restart" \
@@ -213,6 +213,7 @@ check_eq "both pack files became S01E01 and S01E02" "1-1 1-2" \
   "$(api GET /api/library | jget '" ".join("%d-%d" % (e["season"], e["episode"]) for e in j["entries"] if e["kind"] == "episode" and e["title"] == "Game of Thrones")')"
 run_job tv
 check "a second tv run finds the episodes in the registry" grep -q "all 2 aired episodes present" <<<"$(rj log)"
+check "plex library refresh requested after the tv run" test "$(curl -s "$F/_hits" | jget 'j.get("plex_refresh", 0)')" -ge 1
 
 # ---- watchlist: Plex watchlist → Guid[] IMDb id → indexers ----
 EXTRA='{"watchlist": [{"key": "5d776883ebdf2200209c104e", "title": "Scream VI", "year": 2023, "type": "movie", "imdb": "tt17663992"}]}' \
