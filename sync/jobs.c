@@ -1532,6 +1532,29 @@ static int run_watchlist(run *r, char **cause) {
         rg_sync_log(r->j, "%s: %s", it->title, why);
       free(why);
     }
+    /* no id at all in Guid[]: look the title up on TMDB by name and year */
+    char *found_imdb = NULL;
+    if (!tmdb && !it->imdb && it->title && r->tmdb.key && *r->tmdb.key) {
+      json_t *res = NULL;
+      char *why = NULL;
+      if (rg_tmdb_search(&r->tmdb, movie ? "movie" : "tv", it->title, it->year,
+                         &res, &why) == 0 &&
+          json_array_size(res) > 0) {
+        tmdb = json_integer_value(json_object_get(json_array_get(res, 0), "id"));
+        if (movie && tmdb &&
+            rg_tmdb_imdb_id(&r->tmdb, "movie", tmdb, &found_imdb, &why) == 0 &&
+            found_imdb) {
+          free(it->imdb);
+          it->imdb = found_imdb;
+        }
+        rg_sync_log(r->j, "%s (%d): no ids in Guid[], found by TMDB search: %lld",
+                    it->title, it->year, (long long)tmdb);
+      } else if (why) {
+        rg_sync_log(r->j, "%s: TMDB search: %s", it->title, why);
+      }
+      json_decref(res);
+      free(why);
+    }
     if (movie) {
       if (!it->imdb) {
         rg_sync_log(r->j, "%s (%d): skipped, no IMDb id in its Guid[]",

@@ -222,6 +222,12 @@ run_job watchlist
 check_eq "watchlist run ends ok" ok "$(rj status)"
 check "the watchlist title was found in the library by its IMDb id" grep -q "1 titles on the Plex watchlist" <<<"$(rj log)"
 check "and kept, not added twice" grep -q "Scream VI (2023): in the library" <<<"$(rj log)"
+# an item whose Guid[] has no ids is found by a TMDB search on title + year
+EXTRA='{"watchlist": [{"key": "5d776883ebdf2200209c1777", "title": "Torznab Film", "year": 2021, "type": "movie"}]}' \
+  state "[$TZ]" '{}' '{}'
+run_job watchlist
+check_eq "watchlist run without ids ends ok" ok "$(rj status)"
+check "the title was found by a TMDB search" grep -q "Torznab Film (2021): no ids in Guid\[\], found by TMDB search: 777001" <<<"$(rj log)"
 
 # ---- history ----
 api GET '/api/sync/history?job=movies&limit=50' >/dev/null

@@ -149,6 +149,18 @@ class H(http.server.BaseHTTPRequestHandler):
             tpl['results'] = res if q.get('page', '1') == '1' else []
             tpl['total_results'] = len(res)
             return self.send(200, tpl)
+        if p in ('/search/movie', '/search/tv'):
+            want = q.get('query', '').lower()
+            year = q.get('year') or q.get('first_air_date_year')
+            pool = movies if p == '/search/movie' else shows
+            res = [{'id': x['id'], 'title': x.get('title', x.get('name')),
+                    'name': x.get('name', x.get('title')),
+                    'release_date': '%d-06-01' % x.get('year', 2000)}
+                   for x in pool
+                   if x.get('title', x.get('name', '')).lower() == want
+                   and (not year or str(x.get('year')) == str(year))]
+            return self.send(200, {'page': 1, 'results': res,
+                                   'total_pages': 1, 'total_results': len(res)})
         if p in ('/tv/popular', '/trending/tv/week'):
             return self.send(200, {'page': 1, 'results': [
                 {'id': s['id'], 'name': s['name']} for s in shows],
@@ -281,7 +293,7 @@ class H(http.server.BaseHTTPRequestHandler):
             r = fixture('plex/metadata_5d776883ebdf2200209c104e.json')
             m = r['MediaContainer']['Metadata'][0]
             m.update(ratingKey=key, title=w['title'], year=w['year'], type=w['type'])
-            m['Guid'] = [{'id': 'imdb://' + w['imdb']}]
+            m['Guid'] = [{'id': 'imdb://' + w['imdb']}] if w.get('imdb') else []
             return self.send(200, r)
         return self.send(404, {'errors': []})
 
