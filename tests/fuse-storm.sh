@@ -17,35 +17,7 @@ need ffmpeg ffprobe xargs
 NT=${RG_STORM_TITLES:-100}
 SCAN_MAX_S=${RG_STORM_MAX_S:-600}
 HWM_MAX_MB=${RG_STORM_HWM_MAX_MB:-1024}
-MNT=$T/mnt
-
-# ---- FUSE helpers (as in fuse.sh)
-[ -e /dev/fuse ] || skip_all "no /dev/fuse (load the fuse module; in a container pass --device /dev/fuse --cap-add SYS_ADMIN)"
-if [ "$(id -u)" != 0 ]; then
-  command -v fusermount3 >/dev/null 2>&1 || skip_all "not root and no fusermount3 (apt-get install fuse3)"
-fi
-mounted() { awk -v m="$MNT" '$5 == m && / - fuse\.reelgate / { f = 1 } END { exit !f }' /proc/self/mountinfo; }
-wait_mount() {
-  wait_until 15 mounted && return 0
-  local why
-  why=$(grep -h "no FUSE mount" "$DATA/reelgate.log" 2>/dev/null | tail -1)
-  case $why in
-  *"not permitted"* | *"ermission denied"* | *"no /dev/fuse"*) skip_all "FUSE mount not possible here: ${why#*: }" ;;
-  esac
-  die "the library mount did not appear at $MNT (${why:-no log line})"
-}
-fuse_exit() {
-  local rc=$?
-  if [ -n "${DPID:-}" ] && alive "$DPID"; then
-    kill -TERM "$DPID" 2>/dev/null
-    wait_gone "$DPID" 10 || kill -KILL "$DPID" 2>/dev/null
-  fi
-  if mounted; then umount -l "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT" 2>/dev/null; fi
-  (exit $rc)
-  cleanup
-}
-trap fuse_exit EXIT
-export LC_ALL=C
+. "$(dirname "$0")/lib/fuse.sh"
 
 # ---- N distinct small MKVs (one encode, then remuxes with their own tags)
 mkdir -p "$T/src" "$MNT"

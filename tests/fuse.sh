@@ -15,38 +15,7 @@
 . "$(dirname "$0")/lib/common.sh"
 need ffmpeg ffprobe dd cmp
 
-MNT=$T/mnt
-
-# ---- FUSE helpers (the same block opens fuse-storm.sh and samba.sh)
-[ -e /dev/fuse ] || skip_all "no /dev/fuse (load the fuse module; in a container pass --device /dev/fuse --cap-add SYS_ADMIN)"
-if [ "$(id -u)" != 0 ]; then
-  command -v fusermount3 >/dev/null 2>&1 || skip_all "not root and no fusermount3 (apt-get install fuse3)"
-fi
-mounted() { awk -v m="$MNT" '$5 == m && / - fuse\.reelgate / { f = 1 } END { exit !f }' /proc/self/mountinfo; }
-# wait_mount — the daemon's mount is up, or a skip when FUSE is not allowed.
-wait_mount() {
-  wait_until 15 mounted && return 0
-  local why
-  why=$(grep -h "no FUSE mount" "$DATA/reelgate.log" 2>/dev/null | tail -1)
-  case $why in
-  *"not permitted"* | *"ermission denied"* | *"no /dev/fuse"*) skip_all "FUSE mount not possible here: ${why#*: }" ;;
-  esac
-  die "the library mount did not appear at $MNT (${why:-no log line})"
-}
-# A daemon killed hard leaves a stale mount: lazy-unmount it before the
-# harness removes $T.
-fuse_exit() {
-  local rc=$?
-  if [ -n "${DPID:-}" ] && alive "$DPID"; then
-    kill -TERM "$DPID" 2>/dev/null
-    wait_gone "$DPID" 10 || kill -KILL "$DPID" 2>/dev/null
-  fi
-  if mounted; then umount -l "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT" 2>/dev/null; fi
-  (exit $rc)
-  cleanup
-}
-trap fuse_exit EXIT
-export LC_ALL=C
+. "$(dirname "$0")/lib/fuse.sh"
 
 # ---- sources: release-named files, one torrent each
 mkdir -p "$T/src" "$MNT"

@@ -15,37 +15,10 @@ SMBD=$(command -v smbd 2>/dev/null || echo /usr/sbin/smbd)
 need smbclient
 
 SMB_PORT=${RG_SMB_PORT:-4450}
-MNT=$T/mnt
-
-# ---- FUSE helpers (as in fuse.sh)
-[ -e /dev/fuse ] || skip_all "no /dev/fuse (load the fuse module; in a container pass --device /dev/fuse --cap-add SYS_ADMIN)"
-if [ "$(id -u)" != 0 ]; then
-  skip_all "smbd needs root here (it switches to the guest account)"
-fi
-mounted() { awk -v m="$MNT" '$5 == m && / - fuse\.reelgate / { f = 1 } END { exit !f }' /proc/self/mountinfo; }
-wait_mount() {
-  wait_until 15 mounted && return 0
-  local why
-  why=$(grep -h "no FUSE mount" "$DATA/reelgate.log" 2>/dev/null | tail -1)
-  case $why in
-  *"not permitted"* | *"ermission denied"* | *"no /dev/fuse"*) skip_all "FUSE mount not possible here: ${why#*: }" ;;
-  esac
-  die "the library mount did not appear at $MNT (${why:-no log line})"
-}
-fuse_exit() {
-  local rc=$?
-  # smbd first: it holds files open on the mount
-  [ -n "${PIDOF[smbd]:-}" ] && stop_proc smbd 5
-  if [ -n "${DPID:-}" ] && alive "$DPID"; then
-    kill -TERM "$DPID" 2>/dev/null
-    wait_gone "$DPID" 10 || kill -KILL "$DPID" 2>/dev/null
-  fi
-  if mounted; then umount -l "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT" 2>/dev/null; fi
-  (exit $rc)
-  cleanup
-}
-trap fuse_exit EXIT
-export LC_ALL=C
+FUSE_NONROOT_SKIP="smbd needs root here (it switches to the guest account)"
+# smbd first at exit: it holds files open on the mount
+fuse_exit_first() { [ -n "${PIDOF[smbd]:-}" ] && stop_proc smbd 5; }
+. "$(dirname "$0")/lib/fuse.sh"
 port_open 127.0.0.1 "$SMB_PORT" && skip_all "port $SMB_PORT is taken (set RG_SMB_PORT)"
 
 mkdir -p "$T/src" "$MNT"

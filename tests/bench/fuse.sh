@@ -18,25 +18,7 @@ need dd
 
 MB=${RG_BENCH_FUSE_MB:-512}
 TITLES=${RG_BENCH_STORM_TITLES:-100}
-MNT=$T/mnt
-
-[ -e /dev/fuse ] || skip_all "no /dev/fuse"
-if [ "$(id -u)" != 0 ]; then
-  command -v fusermount3 >/dev/null 2>&1 || skip_all "not root and no fusermount3"
-fi
-mounted() { awk -v m="$MNT" '$5 == m && / - fuse\.reelgate / { f = 1 } END { exit !f }' /proc/self/mountinfo; }
-fuse_exit() {
-  local rc=$?
-  if [ -n "${DPID:-}" ] && alive "$DPID"; then
-    kill -TERM "$DPID" 2>/dev/null
-    wait_gone "$DPID" 10 || kill -KILL "$DPID" 2>/dev/null
-  fi
-  if mounted; then umount -l "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT" 2>/dev/null; fi
-  (exit $rc)
-  cleanup
-}
-trap fuse_exit EXIT
-export LC_ALL=C
+. "$(dirname "$0")/../lib/fuse.sh"
 
 avail=$(df --output=avail -B1 "$T" | tail -1 | tr -d ' ')
 [ "${avail:-0}" -ge $((MB * 1048576 * 3)) ] || skip_all "needs $((MB * 3)) MiB free under ${TMPDIR:-/tmp}"
