@@ -1145,13 +1145,9 @@ static int db_delete(rg_library *lib, int64_t id) {
   return step_done(lib, st);
 }
 
-static int db_insert(rg_library *lib, ent *x) {
-  sqlite3_stmt *st = prep(
-      lib, "INSERT INTO library(hash, file_index, kind, title, year, season,"
-           " episode, imdb_id, tmdb_id, automatic, path, added)"
-           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (!st)
-    return -EIO;
+/* Binds parameters 1..11 (hash … path), the columns INSERT and UPDATE
+ * share, in that order. */
+static void bind_entry(sqlite3_stmt *st, const ent *x) {
   bool movie = strcmp(x->e.kind, "movie") == 0;
   sqlite3_bind_text(st, 1, x->e.hash, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 2, x->e.file_index);
@@ -1167,6 +1163,16 @@ static int db_insert(rg_library *lib, ent *x) {
   sqlite3_bind_int64(st, 9, x->e.tmdb_id);
   sqlite3_bind_int(st, 10, x->e.automatic);
   sqlite3_bind_text(st, 11, x->e.path, -1, SQLITE_STATIC);
+}
+
+static int db_insert(rg_library *lib, ent *x) {
+  sqlite3_stmt *st = prep(
+      lib, "INSERT INTO library(hash, file_index, kind, title, year, season,"
+           " episode, imdb_id, tmdb_id, automatic, path, added)"
+           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!st)
+    return -EIO;
+  bind_entry(st, x);
   sqlite3_bind_int64(st, 12, x->added);
   int rc = step_done(lib, st);
   if (!rc)
@@ -1181,21 +1187,7 @@ static int db_update(rg_library *lib, const ent *x) {
            " WHERE id=?");
   if (!st)
     return -EIO;
-  bool movie = strcmp(x->e.kind, "movie") == 0;
-  sqlite3_bind_text(st, 1, x->e.hash, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 2, x->e.file_index);
-  sqlite3_bind_text(st, 3, x->e.kind, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, x->e.title, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 5, x->e.year);
-  if (!movie) {
-    sqlite3_bind_int(st, 6, x->e.season);
-    sqlite3_bind_int(st, 7, x->e.episode);
-  }
-  if (x->e.imdb_id)
-    sqlite3_bind_text(st, 8, x->e.imdb_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 9, x->e.tmdb_id);
-  sqlite3_bind_int(st, 10, x->e.automatic);
-  sqlite3_bind_text(st, 11, x->e.path, -1, SQLITE_STATIC);
+  bind_entry(st, x);
   sqlite3_bind_int64(st, 12, x->e.id);
   return step_done(lib, st);
 }
