@@ -152,6 +152,10 @@ static void get_metrics(rg_app *app, struct evhttp_request *req) {
   }
   family(&t, "reelgate_readers", "gauge", "open readers, all torrents");
   tprintf(&t, "reelgate_readers %d\n", s.readers);
+  family(&t, "reelgate_peers_banned_total", "counter",
+         "peer addresses banned for sending data that failed hash checks");
+  tprintf(&t, "reelgate_peers_banned_total %" PRId64 "\n",
+          rg_engine_banned_peers(app->engine));
   if (app->blocklist) {
     family(&t, "reelgate_blocklist_blocked_connections_total", "counter",
            "peer connections refused or dropped by the IP filter");

@@ -92,8 +92,15 @@ struct rg_engine {
   /* IP filter and port mapping state (rg_engine_set_ip_filter,
    * rg_engine_portmaps), updated from pop_alerts */
   int64_t blocked_peers = 0;
+  int64_t banned_peers = 0;
+  /* The blocklist's ranges, and the addresses banned for corrupt data since
+   * start: the session filter is always both (apply_filter). */
+  std::vector<rg_ip_range> list_ranges;
+  std::set<lt::address> banned;
   std::vector<rg_portmap> portmaps;
 };
+
+static void apply_filter(rg_engine *e);
 
 namespace {
 
@@ -303,7 +310,8 @@ extern "C" rg_engine *rg_engine_new(const rg_engine_opts *o, char **cause) {
         lt::settings_pack::alert_mask,
         int(lt::alert_category::status | lt::alert_category::error |
             lt::alert_category::storage | lt::alert_category::piece_progress |
-            lt::alert_category::port_mapping | lt::alert_category::connect));
+            lt::alert_category::port_mapping | lt::alert_category::connect |
+            lt::alert_category::peer));
     sp.set_int(lt::settings_pack::alert_queue_size, 100000);
     sp.set_str(lt::settings_pack::user_agent, "reelgate/0.1");
     sp.set_str(lt::settings_pack::peer_fingerprint, "-RG0010-");
@@ -522,6 +530,21 @@ extern "C" rg_alert *rg_engine_pop_alerts(rg_engine *e, size_t *n) {
       case lt::peer_connect_alert::alert_type:
         r.type = RG_ALERT_PEER_CONNECT;
         break;
+      case lt::peer_ban_alert::alert_type: {
+        /* libtorrent bans a peer that alone sent a piece failing its hash
+         * check, or whose failures outweigh its good pieces; it forgets
+         * the ban when the torrent leaves the session (eviction, re-add).
+         * The address goes into the session filter so no torrent talks
+         * to it again while the daemon runs. */
+        auto *ba = static_cast<lt::peer_ban_alert *>(a);
+        r.type = RG_ALERT_PEER_BANNED;
+        lt::address ip = ba->endpoint.address();
+        if (!ip.is_unspecified() && e->banned.insert(ip).second) {
+          e->banned_peers++;
+          apply_filter(e);
+        }
+        break;
+      }
       case lt::peer_blocked_alert::alert_type:
         e->blocked_peers++;
         continue;
@@ -1141,24 +1164,33 @@ static lt::address range_addr(int family, const uint8_t *b) {
   return lt::address_v6(v6);
 }
 
+/* Installs the blocklist's ranges plus every banned address as the session's
+ * IP filter. Turns on the ip_block alerts counted in blocked_peers. */
+static void apply_filter(rg_engine *e) {
+  lt::ip_filter f;
+  for (const rg_ip_range &r : e->list_ranges)
+    f.add_rule(range_addr(r.family, r.first), range_addr(r.family, r.last),
+               lt::ip_filter::blocked);
+  for (const lt::address &a : e->banned)
+    f.add_rule(a, a, lt::ip_filter::blocked);
+  lt::settings_pack cur = e->ses->get_settings();
+  int mask = cur.get_int(lt::settings_pack::alert_mask);
+  if (!(mask & int(lt::alert_category::ip_block))) {
+    lt::settings_pack sp;
+    sp.set_int(lt::settings_pack::alert_mask,
+               mask | int(lt::alert_category::ip_block));
+    e->ses->apply_settings(std::move(sp));
+  }
+  e->ses->set_ip_filter(std::move(f));
+}
+
 extern "C" int rg_engine_set_ip_filter(rg_engine *e, const rg_ip_range *r,
                                        size_t n) {
   if (!e)
     return -EINVAL;
   try {
-    lt::ip_filter f;
-    for (size_t i = 0; i < n; i++)
-      f.add_rule(range_addr(r[i].family, r[i].first),
-                 range_addr(r[i].family, r[i].last), lt::ip_filter::blocked);
-    lt::settings_pack cur = e->ses->get_settings();
-    int mask = cur.get_int(lt::settings_pack::alert_mask);
-    if (!(mask & int(lt::alert_category::ip_block))) {
-      lt::settings_pack sp;
-      sp.set_int(lt::settings_pack::alert_mask,
-                 mask | int(lt::alert_category::ip_block));
-      e->ses->apply_settings(std::move(sp));
-    }
-    e->ses->set_ip_filter(std::move(f));
+    e->list_ranges.assign(r, r + n);
+    apply_filter(e);
     return 0;
   } catch (std::bad_alloc &) {
     return -ENOMEM;
@@ -1169,6 +1201,10 @@ extern "C" int rg_engine_set_ip_filter(rg_engine *e, const rg_ip_range *r,
 
 extern "C" int64_t rg_engine_blocked_peers(rg_engine *e) {
   return e ? e->blocked_peers : 0;
+}
+
+extern "C" int64_t rg_engine_banned_peers(rg_engine *e) {
+  return e ? e->banned_peers : 0;
 }
 
 static void note_portmap(rg_engine *e, lt::alert *a) {

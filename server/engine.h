@@ -51,6 +51,7 @@ enum rg_alert_type {
   RG_ALERT_LISTEN_FAILED,   /* msg says which interface */
   RG_ALERT_LISTEN_OK,       /* piece = port */
   RG_ALERT_PEER_CONNECT,    /* informational */
+  RG_ALERT_PEER_BANNED,     /* a peer was banned for corrupt data; msg names it */
 };
 
 typedef struct rg_alert {
@@ -202,6 +203,8 @@ typedef struct rg_ip_range {
 int rg_engine_set_ip_filter(rg_engine *e, const rg_ip_range *r, size_t n);
 /* Connections refused or dropped by the IP filter since start. */
 int64_t rg_engine_blocked_peers(rg_engine *e);
+/* Peers banned for sending data that failed hash checks, since start. */
+int64_t rg_engine_banned_peers(rg_engine *e);
 
 /* Turns libtorrent's own NAT-PMP and UPnP clients on or off. */
 int rg_engine_set_portmap(rg_engine *e, bool natpmp, bool upnp);

@@ -609,6 +609,9 @@ static void on_alerts(evutil_socket_t fd, short what, void *arg) {
       if (t)
         rg_warn("%s: piece %d failed its hash check", t->hex, a[i].piece);
       break;
+    case RG_ALERT_PEER_BANNED:
+      rg_warn("%s: %s", t ? t->hex : "-", a[i].msg);
+      break;
     case RG_ALERT_TORRENT_ERROR:
     case RG_ALERT_FILE_ERROR:
       if (t) {

@@ -9,9 +9,9 @@
 #     space fail with an error naming the disk error, the torrent's error is
 #     in the API, warm titles still play, no crash (skipped when mounting a
 #     tmpfs is not permitted);
-#  d. a seeder sends corrupt data: hash failures are logged and the bytes
-#     served are still correct (whether that peer is dropped is noted: the
-#     engine does not load libtorrent's smart_ban plugin yet).
+#  d. a seeder sends corrupt data: hash failures are logged, that peer is
+#     banned (the daemon holds no connection to it, and a new torrent on the
+#     same address never reaches it), and the bytes served are correct.
 . "$(dirname "$0")/lib/common.sh"
 need ffmpeg ffprobe
 export LC_ALL=C
@@ -100,18 +100,31 @@ DURL=$(stream_url "$HD" 0)
 check "d: the first 4 MiB served equal the source" range_eq "$FD" "$DURL" 0 $((4 << 20))
 check "d: hash failures are logged" wait_until 5 daemon_log_has "failed its hash check"
 note "d: $(grep -c 'failed its hash check' "$DATA/reelgate.log") hash failures logged"
-conns() { ss -Htn state established "( dst $1 )" 2>/dev/null | wc -l; }
+check "d: the corrupt peer's ban is logged" wait_until 10 daemon_log_has "${PBAD%:*}.*banned"
+check "d: and counted in /metrics" eval \
+  "curl -sS --noproxy '*' -H 'X-Api-Key: $API_KEY' '$URL/metrics' | grep -qx 'reelgate_peers_banned_total [1-9][0-9]*'"
+# the daemon's own sockets to ADDR (the seeders also talk to each other)
+daemon_conns() {
+  ss -Htnp state established "( dst $1 )" 2>/dev/null | grep -c "pid=$DPID,"
+}
 if command -v ss >/dev/null 2>&1; then
-  # libtorrent bans a peer only when it alone sent a failed piece or its
-  # trust falls to -7; the smart_ban plugin (not loaded by the engine yet)
-  # is what pins a failure on the peer that sent the bad block. Reported.
-  wait_until 10 eval "[ \$(conns ${PBAD%:*}) = 0 ]" ||
-    note "d: KNOWN GAP: the corrupt peer is still connected (no smart_ban plugin)"
-  note "d: connections to the good peer: $(conns "${PGOOD%:*}")"
+  check "d: the daemon holds no connection to the corrupt peer" \
+    wait_until 10 eval "[ \$(daemon_conns ${PBAD%:*}) = 0 ]"
+  note "d: the daemon's connections to the good peer: $(daemon_conns "${PGOOD%:*}")"
 else
-  note "d: ss is not installed: the ban is not checked"
+  note "d: ss is not installed: the daemon's sockets are not checked"
 fi
 check "d: the whole file served equals the source" whole_eq "$FD" "$DURL"
+# the ban outlives the torrent: removed and added again, the same address
+# (offered in the magnet) is never connected
+api DELETE "/api/torrents/$HD" >/dev/null
+check_eq "d: the torrent is removed" 200 "$STATUS"
+add_link "magnet:?xt=urn:btih:$HD&dn=corrupt.bin&x.pe=$PBAD&x.pe=$PGOOD"
+wait_metadata "$HD" 30 || die "d: no metadata after the re-add"
+check "d: re-added, the first MiB served equals the source" range_eq "$FD" "$DURL" 0 $(((1 << 20) - 1))
+if command -v ss >/dev/null 2>&1; then
+  check_eq "d: and the banned address was not connected again" 0 "$(daemon_conns "${PBAD%:*}")"
+fi
 stop_daemon
 stop_proc bad
 stop_proc good
