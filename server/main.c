@@ -248,6 +248,9 @@ static int run(rg_conf *c) {
   struct event *sighup = evsignal_new(app.base, SIGHUP, on_sighup, NULL);
   event_add(sighup, NULL);
   event_base_dispatch(app.base);
+  /* reads waiting on the swarm fail now: FUSE callers, probe, HLS and
+   * warmup workers return instead of waiting out read_timeout_s */
+  rg_tm_stop_reads(app.tm);
   event_free(sigint);
   event_free(sigterm);
   event_free(sighup);

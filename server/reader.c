@@ -262,6 +262,8 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
                    void *arg) {
   if (r->pending)
     return -EBUSY;
+  if (rg_tm_stopping(r->tm))
+    return -ESHUTDOWN;
   r->pending = true;
   r->off = off;
   r->len = len;

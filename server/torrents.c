@@ -47,6 +47,7 @@ struct rg_tm {
   int nplaying;
   int background_bps;
   struct rg_warmup *warmup;
+  bool stopping; /* rg_tm_stop_reads: no read waits any more */
 };
 
 void rg_tm_set_warmup(rg_tm *tm, struct rg_warmup *w) { tm->warmup = w; }
@@ -925,6 +926,30 @@ void rg_tm_stats_get(rg_tm *tm, rg_tm_stats *s) {
 }
 
 int rg_tm_read_timeout_s(rg_tm *tm) { return tm->o.read_timeout_s; }
+
+bool rg_tm_stopping(const rg_tm *tm) { return tm->stopping; }
+
+void rg_tm_stop_reads(rg_tm *tm) {
+  if (!tm)
+    return;
+  tm->stopping = true;
+  int n = 0;
+  for (rg_torrent *t = tm->head; t; t = t->next) {
+    /* a callback may close readers (of this torrent only): rescan */
+    for (bool again = true; again;) {
+      again = false;
+      for (rg_reader *r = t->readers; r; r = r->next)
+        if (r->pending) {
+          rg_reader_fail(r, -ESHUTDOWN);
+          n++;
+          again = true;
+          break;
+        }
+    }
+  }
+  if (n)
+    rg_info("shutting down: %d waiting read%s failed", n, n == 1 ? "" : "s");
+}
 int64_t rg_tm_readahead_bytes(rg_tm *tm) {
   return (int64_t)tm->o.readahead_mb << 20;
 }

@@ -31,6 +31,12 @@ typedef struct rg_tm_opts {
 rg_tm *rg_tm_new(const rg_tm_opts *o);
 /* Persists state and frees everything (readers must be closed first). */
 void rg_tm_free(rg_tm **tm);
+/* At shutdown, on the loop thread: every read waiting on the swarm fails
+ * now with -ESHUTDOWN, and later reads fail at once, so workers and FUSE
+ * callers blocked on a stalled torrent return instead of waiting out the
+ * read timeout. */
+void rg_tm_stop_reads(rg_tm *tm);
+bool rg_tm_stopping(const rg_tm *tm);
 /* Loads the stored torrents (none is activated until read). */
 int rg_tm_load(rg_tm *tm);
 

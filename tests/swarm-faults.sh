@@ -6,6 +6,9 @@
 #    on the same port and reads recover, byte-exact, within a bounded time.
 #  * A magnet nobody seeds: the metadata fetch gives up after
 #    metadata_timeout_s, the torrent says so, and nothing hangs.
+#  * Shutdown while reads wait on a swarm that never answers (a player's
+#    GET, an HLS request, a probe and a warmup copy, read_timeout_s=120):
+#    SIGTERM ends the daemon in seconds, not after the read timeout.
 . "$(dirname "$0")/lib/common.sh"
 need opentracker
 
@@ -106,4 +109,30 @@ api DELETE "/api/torrents/$NOHASH" >/dev/null
 check_status "the failed torrent can be deleted" 200
 
 stop_daemon
+
+# ---- SIGTERM while reads wait on a swarm that never answers
+make_random "$T/g.bin" 8
+make_torrent "$T/g.torrent" "$T/g.bin" --piece-size $PIECE
+GH=$THASH
+start_daemon stall read_timeout_s=120 warm_head_mb=1 warm_tail_mb=1
+api POST /api/torrents -H 'Content-Type: application/x-bittorrent' --data-binary "@$T/g.torrent" >/dev/null
+check_status "add a .torrent nobody seeds → 201" 201
+GU=$(stream_url "$GH" 0)
+spawn stall-get curl -sS -g --noproxy '*' --max-time 200 -o /dev/null -H "X-Api-Key: $API_KEY" "$GU"
+spawn stall-hls curl -sS -g --noproxy '*' --max-time 200 -o /dev/null -H "X-Api-Key: $API_KEY" \
+  "$URL/hls/$GH/0/index.m3u8"
+api POST "/api/torrents/$GH/warmup" >/dev/null
+sleep 2
+check "the daemon answers while those reads wait" sh -c '[ "$(cat "$1/status")" = 202 ] || [ "$(cat "$1/status")" = 200 ]' _ "$T"
+t0=$(now_ms)
+kill -TERM "$DPID"
+wait_gone "$DPID" 60
+el=$(($(now_ms) - t0))
+note "SIGTERM with reads waiting: the daemon was gone after $el ms"
+check "it is gone within 5 s of SIGTERM (read_timeout_s is 120)" test "$el" -le 5000
+check "and the waiting reads were failed, not waited out" daemon_log_has "waiting read.* failed"
+untrack "$DPID"
+DPID=''
+stop_proc stall-get
+stop_proc stall-hls
 finish
