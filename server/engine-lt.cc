@@ -714,20 +714,55 @@ extern "C" int rg_engine_add(rg_engine *e, const rg_add *a, char **cause) {
   }
 }
 
+/* Runs F, turning what it throws into -ENOMEM or -EIO: no exception
+ * crosses into C. */
+template <class F> int guarded(F &&f) {
+  try {
+    return f();
+  } catch (std::bad_alloc &) {
+    return -ENOMEM;
+  } catch (...) {
+    return -EIO;
+  }
+}
+
+/* The torrent IH as *OUT: 0, or -ENOENT when unknown. */
+static int target(rg_engine *e, const uint8_t ih[20], tor **out) {
+  *out = find_tor(e, ih);
+  return *out ? 0 : -ENOENT;
+}
+
+/* The torrent a priority or deadline call aims at: 0 with *OUT set, 1 when
+ * there is nothing to do (every piece is here), -ENOENT, -EAGAIN (no
+ * metadata yet), or -EINVAL when PIECE (unless -1) is out of range.
+ * A torrent that has every piece drops its piece picker, and libtorrent
+ * 2.0.8 can crash on deadline and priority calls that reach it then. */
+static int picker_target(rg_engine *e, const uint8_t ih[20], int piece,
+                         tor **out) {
+  int rc = target(e, ih, out);
+  if (rc)
+    return rc;
+  if (!ensure_meta(**out))
+    return -EAGAIN;
+  if ((*out)->h.status(lt::status_flags_t{}).is_seeding)
+    return 1;
+  if (piece != -1 && (piece < 0 || piece >= (*out)->num_pieces))
+    return -EINVAL;
+  return 0;
+}
+
 extern "C" int rg_engine_remove(rg_engine *e, const uint8_t ih[20],
                                 bool delete_files) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     lt::torrent_handle h = t->h;
     e->torrents.erase(key_of(ih));
     e->ses->remove_torrent(h, delete_files ? lt::session::delete_files
                                            : lt::remove_flags_t{});
     return 0;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" bool rg_engine_has(rg_engine *e, const uint8_t ih[20]) {
@@ -740,10 +775,10 @@ extern "C" bool rg_engine_has(rg_engine *e, const uint8_t ih[20]) {
 
 extern "C" int rg_engine_get_info(rg_engine *e, const uint8_t ih[20],
                                   uint8_t **buf, size_t *len) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     std::shared_ptr<const lt::torrent_info> ti = t->h.torrent_file();
     if (!ti || !ti->is_valid())
       return -EAGAIN;
@@ -757,26 +792,17 @@ extern "C" int rg_engine_get_info(rg_engine *e, const uint8_t ih[20],
     *buf = p;
     *len = size_t(s.size());
     return 0;
-  } catch (std::bad_alloc &) {
-    return -ENOMEM;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_set_piece_priorities(rg_engine *e,
                                               const uint8_t ih[20],
                                               const uint8_t *prio, int n) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
-    if (!ensure_meta(*t))
-      return -EAGAIN;
-    /* A torrent that has every piece drops its piece picker; libtorrent
-     * 2.0.8 can crash on deadline/priority calls that reach it then. */
-    if (t->h.status(lt::status_flags_t{}).is_seeding)
-      return 0;
+  return guarded([&] {
+    tor *t;
+    int rc = picker_target(e, ih, -1, &t);
+    if (rc)
+      return rc > 0 ? 0 : rc;
     if (n != t->num_pieces || !prio)
       return -EINVAL;
     std::vector<lt::download_priority_t> v(static_cast<size_t>(n));
@@ -790,84 +816,58 @@ extern "C" int rg_engine_set_piece_priorities(rg_engine *e,
         v[size_t(d)] = lt::top_priority;
     t->h.prioritize_pieces(v);
     return 0;
-  } catch (std::bad_alloc &) {
-    return -ENOMEM;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_set_piece_deadline(rg_engine *e, const uint8_t ih[20],
                                             int piece, int ms) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
-    if (!ensure_meta(*t))
-      return -EAGAIN;
-    /* A torrent that has every piece drops its piece picker; libtorrent
-     * 2.0.8 can crash on deadline/priority calls that reach it then. */
-    if (t->h.status(lt::status_flags_t{}).is_seeding)
-      return 0;
-    if (piece < 0 || piece >= t->num_pieces)
-      return -EINVAL;
+  return guarded([&] {
+    tor *t;
+    int rc = picker_target(e, ih, piece < 0 ? -2 : piece, &t);
+    if (rc)
+      return rc > 0 ? 0 : rc;
     t->deadlines.insert(piece);
     t->h.set_piece_deadline(lt::piece_index_t(piece), ms < 0 ? 0 : ms);
     return 0;
-  } catch (std::bad_alloc &) {
-    return -ENOMEM;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_reset_piece_deadline(rg_engine *e,
                                               const uint8_t ih[20], int piece) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
-    if (!ensure_meta(*t))
-      return -EAGAIN;
-    /* A torrent that has every piece drops its piece picker; libtorrent
-     * 2.0.8 can crash on deadline/priority calls that reach it then. */
-    if (t->h.status(lt::status_flags_t{}).is_seeding)
-      return 0;
-    if (piece < 0 || piece >= t->num_pieces)
-      return -EINVAL;
+  return guarded([&] {
+    tor *t;
+    int rc = picker_target(e, ih, piece < 0 ? -2 : piece, &t);
+    if (rc)
+      return rc > 0 ? 0 : rc;
     t->deadlines.erase(piece);
     t->h.reset_piece_deadline(lt::piece_index_t(piece));
     /* libtorrent leaves priority 1 behind; put back the caller's. */
     t->h.piece_priority(lt::piece_index_t(piece),
                         lt::download_priority_t(t->prio[size_t(piece)]));
     return 0;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_have_piece(rg_engine *e, const uint8_t ih[20],
                                     int piece) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     if (!ensure_meta(*t))
       return 0;
     if (piece < 0 || piece >= t->num_pieces)
       return -EINVAL;
     return t->h.have_piece(lt::piece_index_t(piece)) ? 1 : 0;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_have_bitfield(rg_engine *e, const uint8_t ih[20],
                                        uint8_t **bits, size_t *len) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     if (!ensure_meta(*t))
       return -EAGAIN;
     lt::torrent_status st = t->h.status(lt::torrent_handle::query_pieces);
@@ -882,19 +882,15 @@ extern "C" int rg_engine_have_bitfield(rg_engine *e, const uint8_t ih[20],
     *bits = p;
     *len = nb;
     return 0;
-  } catch (std::bad_alloc &) {
-    return -ENOMEM;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_add_peer(rg_engine *e, const uint8_t ih[20],
                                   const char *ip, int port) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     if (!ip || port <= 0 || port > 65535)
       return -EINVAL;
     lt::error_code ec;
@@ -903,62 +899,54 @@ extern "C" int rg_engine_add_peer(rg_engine *e, const uint8_t ih[20],
       return -EINVAL;
     t->h.connect_peer(lt::tcp::endpoint(a, (unsigned short)port));
     return 0;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_reannounce(rg_engine *e, const uint8_t ih[20]) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     t->h.force_reannounce();
     if (e->ses->is_dht_running())
       t->h.force_dht_announce();
     return 0;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_set_torrent_limits(rg_engine *e, const uint8_t ih[20],
                                             int download_bps,
                                             int max_connections) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     t->h.set_download_limit(download_bps > 0 ? download_bps : -1);
     t->h.set_max_connections(max_connections > 0 ? max_connections : -1);
     return 0;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_pause(rg_engine *e, const uint8_t ih[20],
                                bool paused) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     if (paused)
       t->h.pause();
     else
       t->h.resume();
     return 0;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_status(rg_engine *e, const uint8_t ih[20],
                                 rg_tstatus *out) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     lt::torrent_status s = t->h.status();
     memset(out, 0, sizeof *out);
     out->state = map_state(s);
@@ -974,17 +962,15 @@ extern "C" int rg_engine_status(rg_engine *e, const uint8_t ih[20],
     if (s.errc)
       copy_msg(out->error, sizeof out->error, s.errc.message());
     return 0;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 extern "C" int rg_engine_file_progress(rg_engine *e, const uint8_t ih[20],
                                        int64_t *bytes, int n) {
-  try {
-    tor *t = find_tor(e, ih);
-    if (!t)
-      return -ENOENT;
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
     if (!ensure_meta(*t))
       return -EAGAIN;
     std::vector<std::int64_t> v =
@@ -994,11 +980,7 @@ extern "C" int rg_engine_file_progress(rg_engine *e, const uint8_t ih[20],
     for (int i = 0; i < n; i++)
       bytes[i] = v[size_t(i)];
     return 0;
-  } catch (std::bad_alloc &) {
-    return -ENOMEM;
-  } catch (...) {
-    return -EIO;
-  }
+  });
 }
 
 /* ---- metadata ---- */
