@@ -7,27 +7,23 @@
  *   GET    /api/torrents/{hash}
  *   DELETE /api/torrents/{hash}[?delete_data=false]
  *
- * A .torrent URL is fetched by libcurl on its own thread; the reply is sent
- * from the loop when the fetch ends (bounded: 20 s, 10 MiB, 5 redirects; a
- * redirect to a magnet link is followed into a magnet add). */
+ * A .torrent URL is fetched off the loop (tlink.c); the reply is sent when
+ * the fetch ends. */
 #include "config.h"
 
 #include "http.h"
-#include "log.h"
-#include "loop.h"
 #include "library.h"
-#include "magnet.h"
+#include "log.h"
 #include "media.h"
 #include "multipart.h"
 #include "reader.h"
+#include "tlink.h"
 #include "util.h"
 #include "warmup.h"
 #include "webui.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <event2/buffer.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -163,31 +159,15 @@ static void reply_added(rg_app *app, struct evhttp_request *req, rg_torrent *t,
 
 static void add_link(rg_app *app, struct evhttp_request *req, const char *link,
                      const char *title) {
-  rg_magnet m = {0};
-  char *cause = NULL;
-  if (rg_magnet_parse(link, &m, &cause) != 0) {
-    rg_http_error(req, 400, "%s", cause ? cause : "bad link");
-    free(cause);
-    return;
-  }
   rg_torrent *t = NULL;
   bool existed = false;
-  const char *src = strncmp(link, "magnet:", 7) == 0 ? link : NULL;
-  char *made = NULL;
-  if (!src)
-    src = made = rg_magnet_format(m.ih, NULL, NULL, 0, NULL, 0);
-  int rc = rg_tm_add_magnet(app->tm, &m, src, title, &t, &existed, &cause);
-  free(made);
-  rg_magnet_clear(&m);
-  if (rc) {
-    rg_http_error(req, 500, "%s", cause ? cause : "cannot add the torrent");
-    free(cause);
-    return;
-  }
-  rg_info("%s: added by %s%s", rg_torrent_hex(t),
-          strncmp(link, "magnet:", 7) == 0 ? "magnet" : "info hash",
-          existed ? " (already known)" : "");
-  reply_added(app, req, t, existed);
+  int status = 0;
+  char *cause = NULL;
+  if (rg_tlink_add(app, link, title, &t, &existed, &status, &cause) != 0)
+    rg_http_error(req, status, "%s", cause);
+  else
+    reply_added(app, req, t, existed);
+  free(cause);
 }
 
 static void add_file(rg_app *app, struct evhttp_request *req,
@@ -211,131 +191,9 @@ static void add_file(rg_app *app, struct evhttp_request *req,
   reply_added(app, req, t, existed);
 }
 
-/* ---- .torrent URLs ---- */
-
-struct fetch {
-  rg_app *app;
-  struct evhttp_request *req;
-  char *url, *title;
-  uint8_t *body;
-  size_t len;
-  bool too_big;
-  char *magnet; /* a redirect to a magnet link */
-  char *error;
-};
-
-static size_t fetch_write(char *p, size_t size, size_t n, void *arg) {
-  struct fetch *f = arg;
-  size_t add = size * n;
-  if (f->len + add > MAX_TORRENT_FILE) {
-    f->too_big = true;
-    return 0;
-  }
-  f->body = rg_realloc(f->body, f->len + add + 1);
-  memcpy(f->body + f->len, p, add);
-  f->len += add;
-  return add;
-}
-
-static void fetch_done(void *arg) {
-  struct fetch *f = arg;
-  if (f->error)
-    rg_http_error(f->req, 400, "%s", f->error);
-  else if (f->magnet)
-    add_link(f->app, f->req, f->magnet, f->title);
-  else
-    add_file(f->app, f->req, f->body, f->len, f->title);
-  free(f->url);
-  free(f->title);
-  free(f->body);
-  free(f->magnet);
-  free(f->error);
-  free(f);
-}
-
-static void *fetch_thread(void *arg) {
-  struct fetch *f = arg;
-  char *url = rg_strdup(f->url);
-  CURL *c = curl_easy_init();
-  for (int hop = 0; c && hop < 6; hop++) {
-    f->len = 0;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "reelgate/" PACKAGE_VERSION);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) {
-      f->error = f->too_big ? rg_printf("%s: larger than %d bytes", f->url,
-                                        MAX_TORRENT_FILE)
-                            : rg_printf("cannot fetch %s: %s", f->url,
-                                        curl_easy_strerror(rc));
-      break;
-    }
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 300 && code < 400) {
-      char *loc = NULL;
-      curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
-      if (!loc) {
-        f->error = rg_printf("%s answered %ld without a Location", f->url, code);
-        break;
-      }
-      if (strncasecmp(loc, "magnet:", 7) == 0) {
-        f->magnet = rg_strdup(loc);
-        break;
-      }
-      char *next = rg_strdup(loc);
-      free(url);
-      url = next;
-      if (hop == 5)
-        f->error = rg_printf("%s: too many redirects", f->url);
-      continue;
-    }
-    if (code != 200) {
-      f->error = rg_printf("%s answered HTTP %ld", f->url, code);
-      break;
-    }
-    break;
-  }
-  if (!c)
-    f->error = rg_strdup("cannot start libcurl");
-  curl_easy_cleanup(c);
-  free(url);
-  if (rg_loop_call(fetch_done, f) != 0) {
-    /* the daemon is stopping; the request goes with the connection */
-    free(f->url);
-    free(f->title);
-    free(f->body);
-    free(f->magnet);
-    free(f->error);
-    free(f);
-  }
-  return NULL;
-}
-
-static void add_url(rg_app *app, struct evhttp_request *req, const char *url,
-                    const char *title) {
-  struct fetch *f = rg_calloc(1, sizeof *f);
-  f->app = app;
-  f->req = req;
-  f->url = rg_strdup(url);
-  f->title = title ? rg_strdup(title) : NULL;
-  pthread_t th;
-  pthread_attr_t at;
-  pthread_attr_init(&at);
-  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&th, &at, fetch_thread, f) != 0) {
-    rg_http_error(req, 503, "cannot start a fetch");
-    free(f->url);
-    free(f->title);
-    free(f);
-  }
-  pthread_attr_destroy(&at);
+static void on_url_added(rg_app *app, struct evhttp_request *req, rg_torrent *t,
+                         bool existed, void *unused) {
+  reply_added(app, req, t, existed);
 }
 
 static void post_torrents(rg_app *app, struct evhttp_request *req) {
@@ -396,9 +254,8 @@ static void post_torrents(rg_app *app, struct evhttp_request *req) {
     const char *title = json_is_string(jt) ? json_string_value(jt) : NULL;
     while (*link == ' ' || *link == '\t' || *link == '\n')
       link++;
-    if (strncasecmp(link, "http://", 7) == 0 ||
-        strncasecmp(link, "https://", 8) == 0)
-      add_url(app, req, link, title);
+    if (rg_tlink_is_url(link))
+      rg_tlink_fetch(app, req, link, title, on_url_added, NULL, NULL);
     else
       add_link(app, req, link, title);
   }

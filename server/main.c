@@ -15,8 +15,9 @@
 #include "playback.h"
 #include "portmap.h"
 #include "seed.h"
-#include "sync.h"
 #include "store.h"
+#include "sync.h"
+#include "tlink.h"
 #include "torrents.h"
 #include "util.h"
 #include "warmup.h"
@@ -260,6 +261,7 @@ out:
   rg_fs_unmount(&fs);
   rg_ui_stop();
   rg_http_stop(&app);
+  rg_tlink_cleanup();
   rg_sync_free(&app.sync); /* stops running jobs, waits at most 5 s */
   rg_media_free(&app.media);
   rg_hls_free(&app.hls);
