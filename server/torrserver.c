@@ -5,20 +5,23 @@
  *   GET  /echo                                 version text (no key needed)
  *   POST /torrents {"action": add|get|set|rem|list|drop|wipe, …}
  *   POST /torrent/upload                       multipart "file" (.torrent)
- *   GET|HEAD /stream[/{name}]?link=…&index=N&play|stat|m3u|preload
+ *   GET|HEAD /stream[/{name}]?link=…&index=N&play|stat|m3u[&fromlast]|preload
  *   GET|HEAD /play/{hash}/{id}
- *   GET  /playlist?hash=…   /playlistall/all.m3u
+ *   GET  /playlist?hash=…[&fromlast|&index=N]   /playlistall/all.m3u
  *   POST /settings {"action": get|set|def, "sets": {…}}
  *   POST /viewed {"action": set|rem|list, "hash", "file_index"}
  *   POST /cache {"action": "get", "hash"}
  *
+ * A link is a magnet, an info hash or a .torrent URL (fetched off the loop
+ * by tlink.c, after which the request carries on where a magnet's would).
  * File ids are TorrServer's: 1-based, in natural order of the file paths
- * (pad files left out). Playing forwards the request to the native
- * /stream/{hash}/{index} route once the torrent's metadata is known (the
- * request waits for it, bounded by metadata_timeout_s). Per-torrent poster,
- * data and category, and the viewed marks, are kept in the settings table
- * under "ts." keys. Auth: the API key as HTTP Basic password (any user), or
- * the usual X-Api-Key / ?api_key=. Loop thread. */
+ * (pad files left out). Playing a file marks it viewed, as TorrServer does;
+ * "fromlast" playlists start at the highest viewed id. Playing forwards the
+ * request to the native /stream/{hash}/{index} route once the torrent's
+ * metadata is known (the request waits for it, bounded by metadata_timeout_s).
+ * Per-torrent poster, data and category, and the viewed marks, are kept in the
+ * settings table under "ts." keys. Auth: the API key as HTTP Basic password
+ * (any user), or the usual X-Api-Key / ?api_key=. Loop thread. */
 #include "config.h"
 
 #include "http.h"
@@ -27,6 +30,7 @@
 #include "media.h"
 #include "multipart.h"
 #include "reader.h"
+#include "tlink.h"
 #include "torrserver.h"
 #include "util.h"
 
@@ -167,6 +171,51 @@ static void lower_hash(const char *in, char out[41]) {
   out[i] = 0;
 }
 
+/* Viewed marks: the file ids of a torrent as a JSON array under
+ * "ts.viewed.HASH". TorrServer marks a file when it is streamed, and its
+ * "fromlast" playlists start at the highest id marked. */
+static json_t *viewed_get(rg_app *app, const char *hash) {
+  char *s = ts_get(app, "viewed", hash);
+  json_t *ids = s && *s ? json_loads(s, 0, NULL) : NULL;
+  free(s);
+  if (!json_is_array(ids)) {
+    json_decref(ids);
+    ids = json_array();
+  }
+  return ids;
+}
+
+static void viewed_put(rg_app *app, const char *hash, json_t *ids) {
+  char *out = json_dumps(ids, JSON_COMPACT);
+  ts_set(app, "viewed", hash, out);
+  free(out);
+}
+
+static void viewed_mark(rg_app *app, const char *hash, long id) {
+  json_t *ids = viewed_get(app, hash);
+  size_t i;
+  json_t *v;
+  bool have = false;
+  json_array_foreach(ids, i, v) have |= json_integer_value(v) == id;
+  if (!have) {
+    json_array_append_new(ids, json_integer(id));
+    viewed_put(app, hash, ids);
+  }
+  json_decref(ids);
+}
+
+/* The highest file id marked viewed, or 0. */
+static long viewed_last(rg_app *app, const char *hash) {
+  json_t *ids = viewed_get(app, hash);
+  size_t i;
+  json_t *v;
+  long last = 0;
+  json_array_foreach(ids, i, v) if (json_integer_value(v) > last) last =
+      (long)json_integer_value(v);
+  json_decref(ids);
+  return last;
+}
+
 /* ---------------------------------------------- parsing (torrserver.h) -- */
 
 static const char *jstr(json_t *j, const char *k);
@@ -290,38 +339,18 @@ static json_t *status_json(rg_app *app, rg_torrent *t) {
   return o;
 }
 
-/* Adds LINK (magnet or info hash). 0 + *out, or an error reply was sent. */
+/* Adds LINK (magnet or info hash). 0 + *out, or an error reply was sent.
+ * A .torrent URL goes through rg_tlink_fetch instead. */
 static int add_link(rg_app *app, struct evhttp_request *req, const char *link,
                     const char *title, rg_torrent **out) {
-  if (link && (strncasecmp(link, "http://", 7) == 0 ||
-               strncasecmp(link, "https://", 8) == 0)) {
-    rg_http_error(req, 400, "a .torrent URL cannot be added here: add it "
-                            "with POST /api/torrents or /torrent/upload");
-    return -EINVAL;
-  }
-  rg_magnet m = {0};
-  char *cause = NULL;
-  if (!link || rg_magnet_parse(link, &m, &cause) != 0) {
-    rg_http_error(req, 400, "%s", cause ? cause : "missing link");
-    free(cause);
-    return -EINVAL;
-  }
   bool existed = false;
-  char *made = NULL;
-  const char *src = strncmp(link, "magnet:", 7) == 0 ? link : NULL;
-  if (!src)
-    src = made = rg_magnet_format(m.ih, NULL, NULL, 0, NULL, 0);
-  int rc = rg_tm_add_magnet(app->tm, &m, src, title, out, &existed, &cause);
-  free(made);
-  rg_magnet_clear(&m);
-  if (rc) {
-    rg_http_error(req, 500, "%s", cause ? cause : "cannot add the torrent");
-    free(cause);
-    return rc;
-  }
-  if (!existed)
-    rg_info("%s: added through the TorrServer API", rg_torrent_hex(*out));
-  return 0;
+  int status = 0;
+  char *cause = NULL;
+  int rc = rg_tlink_add(app, link, title, out, &existed, &status, &cause);
+  if (rc)
+    rg_http_error(req, status, "%s", cause);
+  free(cause);
+  return rc;
 }
 
 static void set_extra(rg_app *app, rg_torrent *t, json_t *j) {
@@ -372,6 +401,15 @@ static void collect(rg_torrent *t, void *arg) {
   json_array_append_new(arg, json_string(rg_torrent_hex(t)));
 }
 
+/* "add" of a .torrent URL, once fetched; ARG is the request body. */
+static void on_add_url(rg_app *app, struct evhttp_request *req, rg_torrent *t,
+                       bool existed, void *arg) {
+  set_extra(app, t, arg);
+  rg_http_json(req, 200, status_json(app, t));
+}
+
+static void decref_arg(void *j) { json_decref(j); }
+
 static void post_torrents(rg_app *app, struct evhttp_request *req) {
   json_t *j = read_json(req);
   if (!j)
@@ -382,7 +420,11 @@ static void post_torrents(rg_app *app, struct evhttp_request *req) {
   if (!action) {
     rg_http_error(req, 400, "no \"action\"");
   } else if (strcmp(action, "add") == 0) {
-    if (add_link(app, req, jstr(j, "link"), jstr(j, "title"), &t) == 0) {
+    const char *link = jstr(j, "link");
+    if (rg_tlink_is_url(link)) {
+      rg_tlink_fetch(app, req, link, jstr(j, "title"), on_add_url,
+                     json_incref(j), decref_arg);
+    } else if (add_link(app, req, link, jstr(j, "title"), &t) == 0) {
       set_extra(app, t, j);
       rg_http_json(req, 200, status_json(app, t));
     }
@@ -509,9 +551,10 @@ static bool playable(const char *path) {
   return false;
 }
 
-/* Appends T's playable files (all files if none is) to B. */
+/* Appends T's playable files (all files if none is) from file id FROM on
+ * to B. */
 static void m3u_torrent(rg_app *app, struct evhttp_request *req,
-                        struct evbuffer *b, rg_torrent *t) {
+                        struct evbuffer *b, rg_torrent *t, long from) {
   const rg_tinfo *ti = rg_torrent_info(t);
   if (!ti)
     return;
@@ -519,7 +562,9 @@ static void m3u_torrent(rg_app *app, struct evhttp_request *req,
   bool any = false;
   for (int i = 0; i < n; i++)
     any |= playable(ti->files[v[i]].path);
-  for (int i = 0; i < n; i++) {
+  if (from < 1 || from > n)
+    from = 1;
+  for (int i = (int)from - 1; i < n; i++) {
     const rg_tfile *f = &ti->files[v[i]];
     if (any && !playable(f->path))
       continue;
@@ -558,11 +603,11 @@ static void reply_m3u(struct evhttp_request *req, struct evbuffer *b,
   evbuffer_free(b);
 }
 
-static void playlist_one(rg_app *app, struct evhttp_request *req,
-                         rg_torrent *t) {
+static void playlist_one(rg_app *app, struct evhttp_request *req, rg_torrent *t,
+                         long from) {
   struct evbuffer *b = evbuffer_new();
   evbuffer_add_printf(b, "#EXTM3U\n");
-  m3u_torrent(app, req, b, t);
+  m3u_torrent(app, req, b, t, from);
   char fname[64];
   snprintf(fname, sizeof fname, "%.40s.m3u", rg_torrent_hex(t));
   reply_m3u(req, b, fname);
@@ -576,7 +621,7 @@ struct all_ctx {
 
 static void all_one(rg_torrent *t, void *arg) {
   struct all_ctx *c = arg;
-  m3u_torrent(c->app, c->req, c->b, t);
+  m3u_torrent(c->app, c->req, c->b, t, 1);
 }
 
 /* -------------------------------------------------------------- /stream -- */
@@ -625,6 +670,7 @@ static void play_now(rg_app *app, struct evhttp_request *req, rg_torrent *t,
                   rg_torrent_hex(t), id);
     return;
   }
+  viewed_mark(app, rg_torrent_hex(t), id); /* as TorrServer's Stream does */
   char path[64];
   snprintf(path, sizeof path, "%s/%d/f", rg_torrent_hex(t), index);
   rg_stream_route(app, req, path);
@@ -740,23 +786,28 @@ static bool flag(struct evhttp_request *req, const char *name) {
   return set;
 }
 
-static void stream(rg_app *app, struct evhttp_request *req) {
-  enum evhttp_cmd_type m = evhttp_request_get_command(req);
-  if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
-    rg_http_error(req, 405, "use GET or HEAD");
-    return;
-  }
-  char *link = rg_http_query(req, "link");
-  char *title = rg_http_query(req, "title");
+/* The file id a playlist of T starts at: ?index=N when BY_INDEX (/playlist
+ * takes one; /stream's index is the file to play), else with ?fromlast the
+ * highest id marked viewed (TorrServer's "from the last played file"), else
+ * the first. An id T does not have means the first. */
+static long playlist_from(rg_app *app, struct evhttp_request *req,
+                          rg_torrent *t, bool by_index) {
+  char *idx = by_index ? rg_http_query(req, "index") : NULL;
+  char *end = NULL;
+  long from = idx && *idx ? strtol(idx, &end, 10) : 0;
+  if (end && *end)
+    from = 0;
+  free(idx);
+  if (from < 1 && flag(req, "fromlast"))
+    from = viewed_last(app, rg_torrent_hex(t));
+  return from > 0 ? from : 1;
+}
+
+/* /stream once T is added: the flags say what to answer. */
+static void stream_torrent(rg_app *app, struct evhttp_request *req,
+                           rg_torrent *t) {
   char *poster = rg_http_query(req, "poster");
   char *idx = rg_http_query(req, "index");
-  rg_torrent *t = NULL;
-  if (!link || !*link) {
-    rg_http_error(req, 400, "link should not be empty");
-    goto out;
-  }
-  if (add_link(app, req, link, title, &t) != 0)
-    goto out;
   if (poster && *poster)
     ts_set(app, "poster", rg_torrent_hex(t), poster);
   long id = idx && *idx ? strtol(idx, NULL, 10) : 0;
@@ -766,7 +817,7 @@ static void stream(rg_app *app, struct evhttp_request *req) {
                         "2");
       rg_http_error(req, 503, "the torrent's metadata is not known yet");
     } else {
-      playlist_one(app, req, t);
+      playlist_one(app, req, t, playlist_from(app, req, t, false));
     }
   } else if (flag(req, "play")) {
     if (id < 1)
@@ -778,11 +829,32 @@ static void stream(rg_app *app, struct evhttp_request *req) {
   } else {
     rg_http_json(req, 200, status_json(app, t)); /* stat, or no flag */
   }
-out:
-  free(link);
-  free(title);
   free(poster);
   free(idx);
+}
+
+static void on_stream_url(rg_app *app, struct evhttp_request *req,
+                          rg_torrent *t, bool existed, void *unused) {
+  stream_torrent(app, req, t);
+}
+
+static void stream(rg_app *app, struct evhttp_request *req) {
+  enum evhttp_cmd_type m = evhttp_request_get_command(req);
+  if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+    rg_http_error(req, 405, "use GET or HEAD");
+    return;
+  }
+  char *link = rg_http_query(req, "link");
+  char *title = rg_http_query(req, "title");
+  rg_torrent *t = NULL;
+  if (!link || !*link)
+    rg_http_error(req, 400, "link should not be empty");
+  else if (rg_tlink_is_url(link))
+    rg_tlink_fetch(app, req, link, title, on_stream_url, NULL, NULL);
+  else if (add_link(app, req, link, title, &t) == 0)
+    stream_torrent(app, req, t);
+  free(link);
+  free(title);
 }
 
 /* /play/{hash}/{id} */
@@ -888,9 +960,7 @@ static void viewed_one(rg_torrent *t, void *arg) {
   const char *h = rg_torrent_hex(t);
   if (c->only && strcmp(c->only, h) != 0)
     return;
-  char *s = ts_get(c->app, "viewed", h);
-  json_t *ids = s && *s ? json_loads(s, 0, NULL) : NULL;
-  free(s);
+  json_t *ids = viewed_get(c->app, h);
   size_t i;
   json_t *v;
   json_array_foreach(ids, i, v) json_array_append_new(
@@ -920,13 +990,7 @@ static void post_viewed(rg_app *app, struct evhttp_request *req) {
       return;
     }
     json_t *fi = json_object_get(j, "file_index");
-    char *s = ts_get(app, "viewed", h);
-    json_t *ids = s && *s ? json_loads(s, 0, NULL) : NULL;
-    free(s);
-    if (!json_is_array(ids)) {
-      json_decref(ids);
-      ids = json_array();
-    }
+    json_t *ids = viewed_get(app, h);
     json_t *keep = json_array();
     size_t i;
     json_t *v;
@@ -940,9 +1004,7 @@ static void post_viewed(rg_app *app, struct evhttp_request *req) {
     }
     if (set && json_is_integer(fi))
       json_array_append(keep, fi);
-    char *out = json_dumps(keep, JSON_COMPACT);
-    ts_set(app, "viewed", h, out);
-    free(out);
+    viewed_put(app, h, keep);
     json_decref(keep);
     json_decref(ids);
     reply_text(req, 200, "text/plain", "", 0);
@@ -1050,7 +1112,7 @@ bool rg_torrserver_route(rg_app *app, struct evhttp_request *req,
     else if (!rg_torrent_info(t))
       rg_http_error(req, 503, "the torrent's metadata is not known yet");
     else
-      playlist_one(app, req, t);
+      playlist_one(app, req, t, playlist_from(app, req, t, true));
     free(hash);
   } else if (m != EVHTTP_REQ_POST) {
     rg_http_error(req, 405, "use POST");

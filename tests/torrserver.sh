@@ -87,10 +87,16 @@ check_status "settings set → 200" 200
 ts_post /settings '{"action":"get"}' "${BASIC[@]}"
 check_eq "settings set is applied" 5000 "$(jget DownloadRateLimit "$BODY")"
 ts_post /settings '{"action":"set","sets":{"DownloadRateLimit":0}}' "${BASIC[@]}"
+viewed() { jget '" ".join("%s %d" % (v["hash"], v["file_index"]) for v in j)' "$BODY"; }
+ts_post /viewed "{\"action\":\"list\",\"hash\":\"$HASH\"}" "${BASIC[@]}"
+check_eq "playing marked ids 1 and 2 viewed (as TorrServer does)" "$HASH 1 $HASH 2" "$(viewed)"
+ts_post /viewed "{\"action\":\"rem\",\"hash\":\"$HASH\"}" "${BASIC[@]}"
+ts_post /viewed "{\"action\":\"list\",\"hash\":\"$HASH\"}" "${BASIC[@]}"
+check_eq "viewed rem without file_index forgets the torrent" "[]" "$BODY"
 ts_post /viewed "{\"action\":\"set\",\"hash\":\"$HASH\",\"file_index\":2}" "${BASIC[@]}"
 check_status "viewed set → 200" 200
 ts_post /viewed "{\"action\":\"list\",\"hash\":\"$HASH\"}" "${BASIC[@]}"
-check_eq "viewed list" "$HASH 2" "$(jget '" ".join("%s %d" % (v["hash"], v["file_index"]) for v in j)' "$BODY")"
+check_eq "viewed list" "$HASH 2" "$(viewed)"
 ts_post /viewed "{\"action\":\"rem\",\"hash\":\"$HASH\",\"file_index\":2}" "${BASIC[@]}"
 ts_post /viewed '{"action":"list"}' "${BASIC[@]}"
 check_eq "viewed rem" "[]" "$BODY"
@@ -111,6 +117,19 @@ check "a playlist URL plays without any header" sh -c 'curl -sS --noproxy "*" --
 http GET "$URL/stream?link=$HASH&index=1&m3u" "${BASIC[@]}"
 check_status "/stream?…&m3u → 200" 200
 check "/stream?…&m3u is a playlist" grep -q '^#EXTINF' "$T/body"
+# fromlast: the playlist starts at the highest viewed id
+names() { sed -n 's/^#EXTINF:[-0-9]*,//p' "$T/body" | tr '\n' ' ' | sed 's/ $//'; }
+ts_post /viewed "{\"action\":\"set\",\"hash\":\"$HASH\",\"file_index\":2}" "${BASIC[@]}"
+http GET "$URL/stream/x.m3u?link=$HASH&index=1&m3u&fromlast" "${BASIC[@]}"
+check_status "/stream?…&m3u&fromlast → 200" 200
+check_eq "/stream?…&m3u&fromlast starts at the last viewed file (id 2)" "Show S01E10.mp4" "$(names)"
+http GET "$URL/playlist?hash=$HASH&fromlast" "${BASIC[@]}"
+check_eq "/playlist?…&fromlast starts at the last viewed file" "Show S01E10.mp4" "$(names)"
+http GET "$URL/playlist?hash=$HASH&index=2" "${BASIC[@]}"
+check_eq "/playlist?…&index=2 starts at id 2" "Show S01E10.mp4" "$(names)"
+ts_post /viewed "{\"action\":\"rem\",\"hash\":\"$HASH\"}" "${BASIC[@]}"
+http GET "$URL/playlist?hash=$HASH&fromlast" "${BASIC[@]}"
+check_eq "fromlast with nothing viewed lists every file" "Show S01E2.mkv Show S01E10.mp4" "$(names)"
 http GET "$URL/playlistall/all.m3u?api_key=$API_KEY"
 check_status "/playlistall/all.m3u → 200" 200
 check_eq "all.m3u lists both videos" 2 "$(grep -c '^#EXTINF' "$T/body")"
@@ -142,6 +161,68 @@ ts_post /torrents '{"action":"list"}' "${BASIC[@]}"
 check_eq "rem: gone from list" 1 "$(jget 'len(j)' "$BODY")"
 ts_post /torrents "{\"action\":\"get\",\"hash\":\"$THASH\"}" "${BASIC[@]}"
 check_status "get of a removed torrent → 404" 404
+# ---- .torrent URLs as link= (Lampa passes indexers' download links on)
+# A server that accepts and never answers: the fetch must give up (20 s)
+# without holding anything else up; it runs while the rest is checked.
+spawn slowsrv python3 -c 'import socket,sys,time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+print(s.getsockname()[1], flush=True)
+c = s.accept(); time.sleep(60)'
+wait_until 10 test -s "$T/slowsrv.out" || die "slow server did not start"
+SLOW_URL="http://127.0.0.1:$(head -1 "$T/slowsrv.out")/slow.torrent"
+spawn slowcurl sh -c 'curl -sS --noproxy "*" --max-time 60 -u "lampa:$1" -o "$2" -w "%{http_code} %{time_total}" "$3" >"$4.tmp"; mv "$4.tmp" "$4"' \
+  _ "$API_KEY" "$T/slow.body" "$URL/stream?link=$(py quote "$SLOW_URL")&index=1&play" "$T/slow.code"
+PACK_HASH=$HASH
+start_tracker
+mkdir -p "$T/www" "$T/src/url"
+make_random_bytes "$T/src/url/Film.mkv" 1500007
+make_torrent "$T/www/film.torrent" "$T/src/url/Film.mkv" --tracker "$TRACKER" --piece-size 65536
+FILM_HASH=$THASH
+tracker_allow "$FILM_HASH"
+seed_ours useeder 127.0.0.3 "$T/src/url/Film.mkv" --tracker "$TRACKER" --piece-size 65536
+check_eq "the URL's torrent is the one seeded" "$FILM_HASH" "$HASH"
+HASH=$PACK_HASH
+make_random_bytes "$T/src/other.bin" 80001
+make_torrent "$T/www/other.torrent" "$T/src/other.bin"
+OTHER_HASH=$THASH
+printf '<html>not a torrent</html>\n' >"$T/www/page.html"
+start_httpd "$T/www"
+FILM_URL=$(py quote "$HTTPD_URL/film.torrent")
+http GET "$URL/echo"
+check_eq "/echo answers while a fetch hangs" 200 "$STATUS"
+code=$(curl -sS -g --noproxy '*' --max-time 90 "${BASIC[@]}" -o "$T/film.bin" -w '%{http_code}' \
+  "$URL/stream/Film.mkv?link=$FILM_URL&index=1&play")
+check_eq "/stream?link=.torrent URL&index=1&play → 200" 200 "$code"
+check "play of a .torrent URL: the file equals the source" cmp "$T/src/url/Film.mkv" "$T/film.bin"
+code=$(curl -sS -g --noproxy '*' --max-time 60 "${BASIC[@]}" -r 70000-200000 -o "$T/film.r" -w '%{http_code}' \
+  "$URL/stream/Film.mkv?link=$FILM_URL&index=1&play")
+check_eq "a seek on the same URL → 206" 206 "$code"
+check "the seek equals the source" sh -c 'dd if="$1" iflag=skip_bytes,count_bytes skip=70000 count=130001 status=none | cmp -s - "$2"' _ "$T/src/url/Film.mkv" "$T/film.r"
+check_eq "the .torrent was fetched once for both requests" 1 "$(grep -c 'GET /film.torrent' "$T/httpd.out")"
+http GET "$URL/stream?link=$FILM_URL&stat" "${BASIC[@]}"
+check_eq "/stream?link=URL&stat: the torrent's hash" "$FILM_HASH" "$(jget hash "$BODY")"
+ts_post /torrents "{\"action\":\"add\",\"link\":\"$HTTPD_URL/other.torrent?apikey=SECRET\",\"title\":\"Other\",\"poster\":\"p3\"}" "${BASIC[@]}"
+check_status "POST /torrents add with a .torrent URL → 200" 200
+check_eq "URL add: hash" "$OTHER_HASH" "$(jget hash "$BODY")"
+check_eq "URL add: title and poster" "Other p3" "$(jget title "$BODY") $(jget poster "$BODY")"
+check_eq "URL add: file_stats at once" "1:other.bin" "$(jget '" ".join("%d:%s" % (f["id"], f["path"]) for f in j["file_stats"])' "$BODY")"
+R_HASH=$(python3 -c 'import random; print(random.Random("ts-redirect").randbytes(20).hex())')
+ts_post /torrents "{\"action\":\"add\",\"link\":\"$HTTPD_URL/redirect?to=$(py quote "magnet:?xt=urn:btih:$R_HASH&dn=r")\"}" "${BASIC[@]}"
+check_status "add of a URL that redirects to a magnet → 200" 200
+check_eq "redirect to a magnet: its hash" "$R_HASH" "$(jget hash "$BODY")"
+http GET "$URL/stream?link=$(py quote "$HTTPD_URL/missing.torrent")&index=1&play" "${BASIC[@]}"
+check_status "a .torrent URL that answers 404 → 502" 502
+check "404: the error names the status" sh -c 'printf "%s" "$1" | grep -q "HTTP 404"' _ "$(jget error "$BODY")"
+ts_post /torrents "{\"action\":\"add\",\"link\":\"$HTTPD_URL/page.html\"}" "${BASIC[@]}"
+check_status "a URL that serves no .torrent → 400" 400
+check "not a torrent: the error says so" sh -c 'printf "%s" "$1" | grep -q "did not serve a .torrent"' _ "$(jget error "$BODY")"
+ts_post /torrents "{\"action\":\"add\",\"link\":\"http://127.0.0.1:$(free_port)/x.torrent\"}" "${BASIC[@]}"
+check_status "a URL nobody listens on → 502" 502
+check "the daemon log never shows the URL's query (keys live there)" sh -c '! grep -q SECRET "$1"' _ "$DATA/reelgate.log"
+check "the hanging fetch ends within 30 s" wait_until 30 test -s "$T/slow.code"
+check_eq "the hanging fetch → 504" 504 "$(cut -d' ' -f1 "$T/slow.code")"
+check_le "… after about 20 s" "$(cut -d' ' -f2 "$T/slow.code" | cut -d. -f1)" 25
+stop_proc slowsrv
 ts_post /torrents '{"action":"wipe"}' "${BASIC[@]}"
 ts_post /torrents '{"action":"list"}' "${BASIC[@]}"
 check_eq "wipe empties the list" "[]" "$BODY"
