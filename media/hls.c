@@ -358,6 +358,30 @@ static int src_open(job *j, src *s) {
   return 0;
 }
 
+/* Opens the job's file for a segment or a subtitle file: on failure J's
+ * error is filled and false returned (S is then closed). */
+static bool src_open_job(job *j, src *s) {
+  int rc = src_open(j, s);
+  if (rc)
+    job_fail_errno(j, rc, "opening the file");
+  return rc == 0;
+}
+
+/* Closes S and counts its bytes in J's X-Hls-Bytes-Read. */
+static void src_done(job *j, src *s) {
+  j->bytes_read += s->nread;
+  src_close(s);
+}
+
+/* Makes the demuxer drop every stream but A and B (either may be NULL). */
+static void src_keep(src *s, const AVStream *a, const AVStream *b) {
+  for (unsigned i = 0; i < s->fmt->nb_streams; i++) {
+    const AVStream *st = s->fmt->streams[i];
+    s->fmt->streams[i]->discard =
+        st == a || st == b ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  }
+}
+
 /* ----------------------------------------------------- building info --- */
 
 static bool text_sub(enum AVCodecID id) {
@@ -543,16 +567,14 @@ static int info_build(job *j, minfo **out) {
           mi->naudio, mi->nsubs, nkf, mi->nseg,
           mi->exact ? "cut at indexed keyframes" : "no index: every 6 s",
           (double)dur / 1e6, s.nread, s.size, rg_now_ms() - t0);
-  j->bytes_read += s.nread;
   free(kf);
-  src_close(&s);
+  src_done(j, &s);
   *out = mi;
   return 0;
 fail:
-  j->bytes_read += s.nread;
   free(kf);
   minfo_free(mi);
-  src_close(&s);
+  src_done(j, &s);
   return rc;
 }
 
@@ -972,6 +994,18 @@ static int seek_seg(AVFormatContext *fmt, const minfo *mi, int k) {
   return rc;
 }
 
+/* Seeks S to J's segment; on failure fills J's error and returns false. */
+static bool seek_job(job *j, src *s, const minfo *mi) {
+  int rc = seek_seg(s->fmt, mi, j->seg);
+  if (rc >= 0 || j->seg == 0)
+    return true;
+  if (s->err || interrupted(j))
+    job_fail_errno(j, src_errno(s, j, rc), "seeking");
+  else
+    job_fail(j, 500, "cannot seek to segment %d: %s", j->seg, av_err2str(rc));
+  return false;
+}
+
 /* The player's decoders check MPEG-TS continuity counters across segments;
  * each segment's muxer starts them at 0. Flag the first packet of every PID
  * that has an adaptation field (the video's keyframe, the PCR) as a
@@ -1025,11 +1059,9 @@ static void seg_make(job *j, const minfo *mi) {
   bool have_x = false;
   const track *at = j->audio >= 0 ? &mi->audio[j->audio] : NULL;
   int k = j->seg;
-  int rc = src_open(j, &s);
-  if (rc) {
-    job_fail_errno(j, rc, "opening the file");
+  int rc = 0;
+  if (!src_open_job(j, &s))
     return;
-  }
   AVFormatContext *fmt = s.fmt;
   if ((unsigned)mi->vstream >= fmt->nb_streams ||
       (at && (unsigned)at->stream >= fmt->nb_streams)) {
@@ -1041,10 +1073,7 @@ static void seg_make(job *j, const minfo *mi) {
   /* The B-frame delay tells the demuxer how to derive DTS from PTS. */
   if (mi->video_delay && !vst->codecpar->video_delay)
     vst->codecpar->video_delay = mi->video_delay;
-  for (unsigned i = 0; i < fmt->nb_streams; i++)
-    fmt->streams[i]->discard = fmt->streams[i] == vst || fmt->streams[i] == ast
-                                   ? AVDISCARD_DEFAULT
-                                   : AVDISCARD_ALL;
+  src_keep(&s, vst, ast);
   if ((rc = output_open(&o)) < 0) {
     job_fail(j, 500, "cannot set up the MPEG-TS muxer: %s", av_err2str(rc));
     goto out;
@@ -1091,13 +1120,8 @@ static void seg_make(job *j, const minfo *mi) {
              av_err2str(rc));
     goto out;
   }
-  if ((rc = seek_seg(fmt, mi, k)) < 0 && k > 0) {
-    if (s.err || interrupted(j))
-      job_fail_errno(j, src_errno(&s, j, rc), "seeking");
-    else
-      job_fail(j, 500, "cannot seek to segment %d: %s", k, av_err2str(rc));
+  if (!seek_job(j, &s, mi))
     goto out;
-  }
   int64_t lo = seg_lo(mi, k), hi = seg_hi(mi, k);
   bool vstarted = false, vdone = false, adone = !at;
   int64_t nv = 0, na = 0;
@@ -1191,12 +1215,11 @@ static void seg_make(job *j, const minfo *mi) {
            " audio packets, %zu bytes out, %" PRId64 " bytes read",
            j->hash, j->index, k, nv, na, j->len, s.nread);
 out:
-  j->bytes_read += s.nread;
   if (have_x)
     xcode_free(&x);
   av_packet_free(&pkt);
   output_free(&o);
-  src_close(&s);
+  src_done(j, &s);
 }
 
 /* ------------------------------------------------------------ WebVTT --- */
@@ -1245,11 +1268,9 @@ static void vtt_make(job *j, const minfo *mi) {
   sbuf out = {0};
   const track *st_ = &mi->subs[j->track];
   int k = j->seg;
-  int rc = src_open(j, &s);
-  if (rc) {
-    job_fail_errno(j, rc, "opening the file");
+  int rc = 0;
+  if (!src_open_job(j, &s))
     return;
-  }
   AVFormatContext *fmt = s.fmt;
   if ((unsigned)st_->stream >= fmt->nb_streams) {
     job_fail(j, 500, "the file's streams changed");
@@ -1257,10 +1278,7 @@ static void vtt_make(job *j, const minfo *mi) {
   }
   AVStream *sst = fmt->streams[st_->stream];
   AVStream *vst = fmt->streams[mi->vstream];
-  for (unsigned i = 0; i < fmt->nb_streams; i++)
-    fmt->streams[i]->discard = fmt->streams[i] == vst || fmt->streams[i] == sst
-                                   ? AVDISCARD_DEFAULT
-                                   : AVDISCARD_ALL;
+  src_keep(&s, vst, sst);
   const AVCodec *dc = avcodec_find_decoder(sst->codecpar->codec_id);
   const AVCodec *ec = avcodec_find_encoder(AV_CODEC_ID_WEBVTT);
   dec = dc ? avcodec_alloc_context3(dc) : NULL;
@@ -1288,13 +1306,8 @@ static void vtt_make(job *j, const minfo *mi) {
         avcodec_free_context(&enc);
     }
   }
-  if ((rc = seek_seg(fmt, mi, k)) < 0 && k > 0) {
-    if (s.err || interrupted(j))
-      job_fail_errno(j, src_errno(&s, j, rc), "seeking");
-    else
-      job_fail(j, 500, "cannot seek to segment %d: %s", k, av_err2str(rc));
+  if (!seek_job(j, &s, mi))
     goto out;
-  }
   sb_printf(&out,
             "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:%" PRId64 ",LOCAL:00:00:00.000\n\n",
             (int64_t)(TS_OFFSET_US * 9 / 100));
@@ -1373,12 +1386,11 @@ static void vtt_make(job *j, const minfo *mi) {
   rg_debug("%s/%d subs %d seg %d: %d cues, %" PRId64 " bytes read", j->hash,
            j->index, j->track, k, cues, s.nread);
 out:
-  j->bytes_read += s.nread;
   free(out.p);
   av_packet_free(&pkt);
   avcodec_free_context(&dec);
   avcodec_free_context(&enc);
-  src_close(&s);
+  src_done(j, &s);
 }
 
 /* ----------------------------------------------------------- workers --- */
