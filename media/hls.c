@@ -21,7 +21,9 @@
  * keyframe at cut K+1, audio whose PTS lies in [cut K, cut K+1): segments
  * tile the timeline. Timestamps are the file's own plus one constant
  * (TS_OFFSET_US - start), the same in every segment and in the WebVTT
- * X-TIMESTAMP-MAP, so a player sees one continuous clock. Only the
+ * X-TIMESTAMP-MAP, so a player sees one continuous clock. fMP4 segments
+ * use that clock too (tfdt = first DTS, no edit list), so MPEG-TS and fMP4
+ * segments of one file line up. Only the
  * segment's own bytes are read, plus the header and the index (both in
  * the warmup store's regions). */
 #include "config.h"
@@ -127,7 +129,7 @@ typedef struct minfo {
   bool pts_index; /* index times are PTS (Matroska), else DTS (MP4) */
   bool exact;     /* cuts are keyframes from the index */
   int64_t start_us, end_us, bitrate;
-  char vcodecs[24]; /* "avc1.64001f", or "" when unsure */
+  char vcodecs[48]; /* "avc1.64001f", "hvc1.1.6.L93.B0", or "" when unsure */
   int naudio, def_audio;
   track *audio;
   int nsubs;
@@ -161,7 +163,7 @@ static double seg_dur(const minfo *mi, int k) {
 
 /* ------------------------------------------------------------- jobs --- */
 
-enum kind { K_MASTER, K_VIDEO_PL, K_AUDIO_PL, K_SUBS_PL, K_SEG, K_VTT };
+enum kind { K_MASTER, K_VIDEO_PL, K_AUDIO_PL, K_SUBS_PL, K_SEG, K_INIT, K_VTT };
 
 typedef struct job {
   struct job *next;
@@ -178,6 +180,8 @@ typedef struct job {
   int seg, track; /* segment, subtitle track */
   int audio;      /* audio track; -1 none, -2 the default */
   bool video;
+  bool m4s;  /* K_SEG: an fMP4 fragment (seg-K.m4s), else MPEG-TS */
+  int fmp4;  /* playlists: ?fmp4= 1 fMP4, 0 MPEG-TS, -1 absent (by codec) */
   char *key; /* percent-encoded API key */
   /* the answer */
   int code;
@@ -430,6 +434,68 @@ static void avc_codecs(char *out, size_t n, const AVCodecParameters *par) {
     }
 }
 
+/* "hvc1.P.C.TL.B…" (ISO/IEC 14496-15 annex E) from the 12 bytes of a
+ * general profile_tier_level: space/tier/profile, 4 compatibility bytes,
+ * 6 constraint bytes, level. */
+static void hevc_ptl_codecs(char *out, size_t n, const uint8_t *p) {
+  static const char *space[] = {"", "A", "B", "C"};
+  uint32_t compat =
+      (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+  uint32_t rev = 0;
+  for (int i = 0; i < 32; i++)
+    rev |= ((compat >> i) & 1u) << (31 - i);
+  int len = snprintf(out, n, "hvc1.%s%d.%X.%c%d", space[p[0] >> 6], p[0] & 0x1f,
+                     rev, (p[0] & 0x20) ? 'H' : 'L', p[11]);
+  int last = 10; /* trailing zero constraint bytes are left out */
+  while (last >= 5 && p[last] == 0)
+    last--;
+  for (int i = 5; i <= last && len > 0 && (size_t)len < n; i++)
+    len += snprintf(out + len, n - (size_t)len, ".%X", p[i]);
+}
+
+/* The HEVC CODECS string from hvcC extradata or an Annex B SPS; "" when
+ * neither is there. */
+static void hevc_codecs(char *out, size_t n, const AVCodecParameters *par) {
+  const uint8_t *e = par->extradata;
+  int len = par->extradata_size;
+  out[0] = 0;
+  if (len >= 13 && e[0] == 1) {
+    hevc_ptl_codecs(out, n, e + 1);
+    return;
+  }
+  for (int i = 0; i + 5 < len; i++) {
+    if (!(e[i] == 0 && e[i + 1] == 0 && e[i + 2] == 1 &&
+          ((e[i + 3] >> 1) & 0x3f) == 33))
+      continue;
+    /* SPS: 2-byte NAL header, 1 byte of ids, then the PTL; drop the
+     * emulation prevention bytes (00 00 03) on the way */
+    uint8_t raw[16];
+    int k = 0, zeros = 0;
+    for (int q = i + 3; q < len && k < (int)sizeof raw; q++) {
+      if (zeros >= 2 && e[q] == 3) {
+        zeros = 0;
+        continue;
+      }
+      zeros = e[q] == 0 ? zeros + 1 : 0;
+      raw[k++] = e[q];
+    }
+    if (k >= 15)
+      hevc_ptl_codecs(out, n, raw + 3);
+    return;
+  }
+}
+
+/* "av01.P.LLT.DD" from av1C extradata. */
+static void av1_codecs(char *out, size_t n, const AVCodecParameters *par) {
+  const uint8_t *e = par->extradata;
+  out[0] = 0;
+  if (par->extradata_size < 4 || e[0] != 0x81)
+    return;
+  int depth = (e[2] & 0x20) ? 12 : (e[2] & 0x40) ? 10 : 8;
+  snprintf(out, n, "av01.%d.%02d%c.%02d", e[1] >> 5, e[1] & 0x1f,
+           (e[2] & 0x80) ? 'H' : 'M', depth);
+}
+
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
@@ -468,7 +534,8 @@ static int info_build(job *j, minfo **out) {
     if (par->codec_type == AVMEDIA_TYPE_VIDEO &&
         !(st->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
       if (par->codec_id == AV_CODEC_ID_H264 ||
-          par->codec_id == AV_CODEC_ID_HEVC) {
+          par->codec_id == AV_CODEC_ID_HEVC ||
+          par->codec_id == AV_CODEC_ID_AV1) {
         if (mi->vstream < 0)
           mi->vstream = (int)i;
       } else if (!other) {
@@ -496,7 +563,8 @@ static int info_build(job *j, minfo **out) {
     mi->def_audio = 0;
   if (mi->vstream < 0) {
     if (other)
-      job_fail(j, 415, "the video is %s: HLS here copies H.264 or HEVC only",
+      job_fail(j, 415,
+               "the video is %s: HLS here copies H.264, HEVC or AV1 only",
                other);
     else
       job_fail(j, 415,
@@ -512,6 +580,10 @@ static int info_build(job *j, minfo **out) {
   mi->video_delay = vst->codecpar->video_delay;
   if (mi->vcodec == AV_CODEC_ID_H264)
     avc_codecs(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar);
+  else if (mi->vcodec == AV_CODEC_ID_HEVC)
+    hevc_codecs(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar);
+  else
+    av1_codecs(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar);
   mi->pts_index = strstr(fmt->iformat->name, "matroska") != NULL;
   mi->start_us = fmt->start_time != AV_NOPTS_VALUE ? fmt->start_time : 0;
   int64_t dur = fmt->duration;
@@ -668,9 +740,23 @@ static void track_name(const track *t, const char *kind, int i, char *buf,
     snprintf(buf, n, "%s %d", kind, i + 1);
 }
 
+/* fMP4 segments for J's playlists? HEVC and AV1 by default (hls.js and
+ * Apple play HEVC only from fMP4; MPEG-TS cannot carry AV1), H.264 when
+ * asked with ?fmp4=1; ?fmp4=0 keeps HEVC in MPEG-TS for old clients. */
+static bool use_fmp4(const job *j, const minfo *mi) {
+  if (mi->vcodec == AV_CODEC_ID_AV1)
+    return true;
+  if (j->fmp4 >= 0)
+    return j->fmp4 == 1;
+  return mi->vcodec != AV_CODEC_ID_H264;
+}
+
 static void playlist_master(job *j, const minfo *mi, sbuf *s) {
   char lang[40], name[96];
-  sb_printf(s, "#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+  /* an explicit choice travels to the media playlists */
+  const char *f = j->fmp4 == 1 ? "&fmp4=1" : j->fmp4 == 0 ? "&fmp4=0" : "";
+  sb_printf(s, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-INDEPENDENT-SEGMENTS\n",
+            use_fmp4(j, mi) ? 7 : 4);
   bool groups = mi->naudio > 1;
   for (int i = 0; groups && i < mi->naudio; i++) {
     const track *t = &mi->audio[i];
@@ -678,9 +764,9 @@ static void playlist_master(job *j, const minfo *mi, sbuf *s) {
     sb_printf(s,
               "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"%s\"%s,"
               "DEFAULT=%s,AUTOSELECT=YES,CHANNELS=\"2\","
-              "URI=\"audio.m3u8?audio=%d&api_key=%s\"\n",
+              "URI=\"audio.m3u8?audio=%d%s&api_key=%s\"\n",
               name, lang_attr(t, lang, sizeof lang),
-              i == mi->def_audio ? "YES" : "NO", i, j->key);
+              i == mi->def_audio ? "YES" : "NO", i, f, j->key);
   }
   for (int i = 0; i < mi->nsubs; i++) {
     const track *t = &mi->subs[i];
@@ -708,29 +794,32 @@ static void playlist_master(job *j, const minfo *mi, sbuf *s) {
   if (mi->nsubs)
     sb_printf(s, ",SUBTITLES=\"subs\"");
   /* one audio track rides in the video segments; several are renditions */
-  sb_printf(s, "\nvideo.m3u8?audio=%d&api_key=%s\n",
-            groups || !mi->naudio ? -1 : mi->def_audio, j->key);
+  sb_printf(s, "\nvideo.m3u8?audio=%d%s&api_key=%s\n",
+            groups || !mi->naudio ? -1 : mi->def_audio, f, j->key);
 }
 
-/* A VOD media playlist; URI is a printf format for segment K. */
-static void playlist_media(const minfo *mi, sbuf *s, const char *fmt1,
-                           const char *fmt2, int arg, const char *key) {
+/* A VOD media playlist: segment K is NAME-K.EXT?QUERY&api_key=KEY (QUERY
+ * may be ""); MAP, when not NULL, is the fMP4 initialization segment. */
+static void playlist_media(const minfo *mi, sbuf *s, const char *name,
+                           const char *ext, const char *query, const char *key,
+                           const char *map) {
   double maxd = 1;
   for (int k = 0; k < mi->nseg; k++)
     if (seg_dur(mi, k) > maxd)
       maxd = seg_dur(mi, k);
+  const char *amp = query[0] ? "&" : "";
   sb_printf(s,
-            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+            "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-PLAYLIST-TYPE:VOD\n"
             "#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:0\n",
-            (int)(maxd + 0.999));
-  if (!fmt2)
+            map ? 7 : 3, (int)(maxd + 0.999));
+  if (strcmp(ext, "vtt") != 0)
     sb_printf(s, "#EXT-X-INDEPENDENT-SEGMENTS\n");
+  if (map)
+    sb_printf(s, "#EXT-X-MAP:URI=\"%s?%s%sapi_key=%s\"\n", map, query, amp,
+              key);
   for (int k = 0; k < mi->nseg; k++) {
     sb_printf(s, "#EXTINF:%.3f,\n", seg_dur(mi, k));
-    if (fmt2) /* subs-S-K.vtt */
-      sb_printf(s, "subs-%d-%d.vtt?api_key=%s\n", arg, k, key);
-    else
-      sb_printf(s, fmt1, k, arg, key);
+    sb_printf(s, "%s-%d.%s?%s%sapi_key=%s\n", name, k, ext, query, amp, key);
   }
   sb_printf(s, "#EXT-X-ENDLIST\n");
 }
@@ -1027,8 +1116,8 @@ static void ts_mark_discontinuity(uint8_t *p, size_t len) {
   }
 }
 
-static int output_open(AVFormatContext **o) {
-  int rc = avformat_alloc_output_context2(o, NULL, "mpegts", NULL);
+static int output_open(AVFormatContext **o, const char *format) {
+  int rc = avformat_alloc_output_context2(o, NULL, format, NULL);
   if (rc < 0)
     return rc;
   if ((rc = avio_open_dyn_buf(&(*o)->pb)) < 0) {
@@ -1051,8 +1140,20 @@ static void output_free(AVFormatContext **o) {
   *o = NULL;
 }
 
+/* Segment K (K_SEG) or the fMP4 initialization segment (K_INIT).
+ *
+ * fMP4: the mp4 muxer writes ftyp+moov (empty, with mvex) at the header and
+ * one moof+mdat for everything written (frag_custom, no trailer). The init
+ * segment is that header alone; a media segment is the same header, whose
+ * bytes are dropped, then the fragment. The header depends only on the
+ * file's streams, so init.mp4 fits every segment. frag_discont with no edit
+ * list makes each track's tfdt its first DTS on the output clock, the same
+ * clock as the MPEG-TS path; the fragment's sequence number is K + 1. */
 static void seg_make(job *j, const minfo *mi) {
   src s;
+  bool init = j->kind == K_INIT, fmp4 = init || j->m4s;
+  const char *mux = fmp4 ? "fMP4" : "MPEG-TS";
+  int64_t hdr_len = 0;
   AVFormatContext *o = NULL;
   AVPacket *pkt = NULL;
   xcode x = {0};
@@ -1074,8 +1175,8 @@ static void seg_make(job *j, const minfo *mi) {
   if (mi->video_delay && !vst->codecpar->video_delay)
     vst->codecpar->video_delay = mi->video_delay;
   src_keep(&s, vst, ast);
-  if ((rc = output_open(&o)) < 0) {
-    job_fail(j, 500, "cannot set up the MPEG-TS muxer: %s", av_err2str(rc));
+  if ((rc = output_open(&o, fmp4 ? "mp4" : "mpegts")) < 0) {
+    job_fail(j, 500, "cannot set up the %s muxer: %s", mux, av_err2str(rc));
     goto out;
   }
   AVStream *ov = NULL, *oa = NULL;
@@ -1085,7 +1186,10 @@ static void seg_make(job *j, const minfo *mi) {
       job_fail(j, 500, "out of memory");
       goto out;
     }
-    ov->codecpar->codec_tag = 0;
+    /* Apple's players take HEVC as hvc1 only (parameter sets in hvcC);
+     * the mp4 muxer would pick hev1 */
+    ov->codecpar->codec_tag =
+        fmp4 && mi->vcodec == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
     ov->time_base = vst->time_base;
   }
   if (at) {
@@ -1112,12 +1216,36 @@ static void seg_make(job *j, const minfo *mi) {
   o->output_ts_offset = TS_OFFSET_US - mi->start_us;
   o->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
   AVDictionary *opts = NULL;
-  av_dict_set(&opts, "mpegts_copyts", "1", 0);
+  if (fmp4) {
+    av_dict_set(&opts, "movflags",
+                "frag_custom+empty_moov+default_base_moof+frag_discont+"
+                "skip_trailer",
+                0);
+    av_dict_set(&opts, "use_editlist", "0", 0);
+    av_dict_set(&opts, "video_track_timescale", "90000", 0);
+    av_dict_set_int(&opts, "fragment_index", k + 1, 0);
+  } else {
+    av_dict_set(&opts, "mpegts_copyts", "1", 0);
+  }
   rc = avformat_write_header(o, &opts);
   av_dict_free(&opts);
   if (rc < 0) {
-    job_fail(j, 500, "the MPEG-TS muxer refused the streams: %s",
+    job_fail(j, 500, "the %s muxer refused the streams: %s", mux,
              av_err2str(rc));
+    goto out;
+  }
+  hdr_len = avio_tell(o->pb);
+  if (init) {
+    uint8_t *buf = NULL;
+    int len = avio_close_dyn_buf(o->pb, &buf);
+    o->pb = NULL;
+    j->body = rg_malloc(len > 0 ? (size_t)len : 1);
+    if (len > 0)
+      memcpy(j->body, buf, (size_t)len);
+    av_free(buf);
+    j->len = len > 0 ? (size_t)len : 0;
+    j->code = 200;
+    j->ctype = "video/mp4";
     goto out;
   }
   if (!seek_job(j, &s, mi))
@@ -1144,6 +1272,9 @@ static void seg_make(job *j, const minfo *mi) {
         vdone = true;
       if (vstarted && !vdone && ov) {
         dts_fix(&dg, pkt);
+        /* fMP4 takes the last sample's duration from the packet */
+        if (pkt->duration <= 0)
+          pkt->duration = dg.fd;
         pkt->stream_index = ov->index;
         av_packet_rescale_ts(pkt, vst->time_base, ov->time_base);
         pkt->pos = -1;
@@ -1163,6 +1294,12 @@ static void seg_make(job *j, const minfo *mi) {
       if (hi != INT64_MAX && t >= hi - TOL_US) {
         adone = true;
       } else if (at->copy) {
+        if (pkt->duration <= 0 && ast->codecpar->sample_rate > 0) {
+          int n = av_get_audio_frame_duration2(ast->codecpar, pkt->size);
+          if (n > 0)
+            pkt->duration = av_rescale_q(
+                n, (AVRational){1, ast->codecpar->sample_rate}, ast->time_base);
+        }
         pkt->stream_index = oa->index;
         av_packet_rescale_ts(pkt, ast->time_base, oa->time_base);
         pkt->pos = -1;
@@ -1203,14 +1340,17 @@ static void seg_make(job *j, const minfo *mi) {
   uint8_t *buf = NULL;
   int len = avio_close_dyn_buf(o->pb, &buf);
   o->pb = NULL;
-  j->body = rg_malloc(len > 0 ? (size_t)len : 1);
-  if (len > 0)
-    memcpy(j->body, buf, (size_t)len);
+  /* fMP4: the fragment without the header (ftyp+moov, i.e. init.mp4) */
+  int64_t from = fmp4 && hdr_len > 0 && hdr_len <= len ? hdr_len : 0;
+  j->len = len > from ? (size_t)(len - from) : 0;
+  j->body = rg_malloc(j->len ? j->len : 1);
+  if (j->len)
+    memcpy(j->body, buf + from, j->len);
   av_free(buf);
-  j->len = len > 0 ? (size_t)len : 0;
-  ts_mark_discontinuity(j->body, j->len);
+  if (!fmp4)
+    ts_mark_discontinuity(j->body, j->len);
   j->code = 200;
-  j->ctype = "video/mp2t";
+  j->ctype = fmp4 ? "video/mp4" : "video/mp2t";
   rg_debug("%s/%d seg %d: %" PRId64 " video + %" PRId64
            " audio packets, %zu bytes out, %" PRId64 " bytes read",
            j->hash, j->index, k, nv, na, j->len, s.nread);
@@ -1420,28 +1560,37 @@ static void job_run(job *j) {
              j->track, mi->nsubs);
     goto out;
   }
+  bool f = use_fmp4(j, mi);
+  const char *ext = f ? "m4s" : "ts", *map = f ? "init.mp4" : NULL;
+  char q[64], name[32];
   switch (j->kind) {
   case K_MASTER:
     playlist_master(j, mi, &s);
     break;
   case K_VIDEO_PL:
-    playlist_media(mi, &s, "seg-%d.ts?audio=%d&api_key=%s\n", NULL, audio,
-                   j->key);
+    snprintf(q, sizeof q, "audio=%d", audio);
+    playlist_media(mi, &s, "seg", ext, q, j->key, map);
     break;
   case K_AUDIO_PL:
     if (audio < 0) {
       job_fail(j, 404, "no audio track");
       goto out;
     }
-    playlist_media(mi, &s, "seg-%d.ts?audio=%d&video=0&api_key=%s\n", NULL,
-                   audio, j->key);
+    snprintf(q, sizeof q, "audio=%d&video=0", audio);
+    playlist_media(mi, &s, "seg", ext, q, j->key, map);
     break;
   case K_SUBS_PL:
-    playlist_media(mi, &s, NULL, "vtt", j->track, j->key);
+    snprintf(name, sizeof name, "subs-%d", j->track);
+    playlist_media(mi, &s, name, "vtt", "", j->key, NULL);
     break;
   case K_SEG:
+  case K_INIT:
     if (!j->video && audio < 0) {
       job_fail(j, 404, "a segment needs video or an audio track");
+      goto out;
+    }
+    if (j->kind == K_SEG && !j->m4s && mi->vcodec == AV_CODEC_ID_AV1) {
+      job_fail(j, 415, "AV1 cannot go into MPEG-TS: use seg-%d.m4s", j->seg);
       goto out;
     }
     seg_make(j, mi);
@@ -1695,12 +1844,13 @@ void rg_hls_route(rg_app *app, struct evhttp_request *req, const char *path) {
   j->video = true;
   j->audio = -2;
   int a = 0, b = 0, v = 1;
-  bool ok =
-      query_int(req, "audio", -2, &j->audio) && query_int(req, "video", 1, &v);
+  bool ok = query_int(req, "audio", -2, &j->audio) &&
+            query_int(req, "video", 1, &v) &&
+            query_int(req, "fmp4", -1, &j->fmp4) && j->fmp4 <= 1;
   j->video = v != 0;
   if (!ok) {
     job_free(j);
-    rg_http_error(req, 400, "bad audio= or video= parameter");
+    rg_http_error(req, 400, "bad audio=, video= or fmp4= (0 or 1) parameter");
     return;
   }
   if (strcmp(name, "index.m3u8") == 0 || strcmp(name, "master.m3u8") == 0) {
@@ -1712,6 +1862,12 @@ void rg_hls_route(rg_app *app, struct evhttp_request *req, const char *path) {
   } else if (name_match(name, "seg-%d.ts%n", &a, NULL)) {
     j->kind = K_SEG;
     j->seg = a;
+  } else if (name_match(name, "seg-%d.m4s%n", &a, NULL)) {
+    j->kind = K_SEG;
+    j->m4s = true;
+    j->seg = a;
+  } else if (strcmp(name, "init.mp4") == 0) {
+    j->kind = K_INIT;
   } else if (name_match(name, "subs-%d.m3u8%n", &a, NULL)) {
     j->kind = K_SUBS_PL;
     j->track = a;
@@ -1723,7 +1879,8 @@ void rg_hls_route(rg_app *app, struct evhttp_request *req, const char *path) {
     job_free(j);
     rg_http_error(req, 404,
                   "no such HLS resource: %s (index.m3u8, "
-                  "video.m3u8, audio.m3u8, seg-K.ts, subs-S.m3u8, "
+                  "video.m3u8, audio.m3u8, seg-K.ts, seg-K.m4s, init.mp4, "
+                  "subs-S.m3u8, "
                   "subs-S-K.vtt)",
                   name);
     return;
