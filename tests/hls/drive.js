@@ -1,8 +1,9 @@
 // tests/hls/drive.js — drives headless Chromium (playwright-core) through
 // player.html and keeps a screenshot.
 //   node drive.js PAGE_URL SCREENSHOT_PNG TIMEOUT_S
-// Prints the page's log and its verdict; exit 0 on PASS, 1 on FAIL or
-// timeout, 77 when Chromium cannot start.
+// Prints the page's log and its verdict; exit 0 on PASS, 3 on NODECODE
+// (probe.html: parsed, but this browser cannot decode the codec), 1 on
+// FAIL or timeout, 77 when Chromium cannot start.
 const { chromium } = require('playwright-core');
 
 const [pageUrl, shot, timeoutS] = process.argv.slice(2);
@@ -39,7 +40,7 @@ const exe = process.env.CHROMIUM || '/usr/bin/chromium';
       'FAIL timeout at currentTime ' + document.querySelector('video').currentTime);
     await page.screenshot({ path: shot });
     console.log(verdict);
-    rc = verdict.startsWith('PASS') ? 0 : 1;
+    rc = verdict.startsWith('PASS') ? 0 : verdict.startsWith('NODECODE') ? 3 : 1;
   } catch (e) {
     console.log('FAIL driver: ' + e.message);
   }
