@@ -9,10 +9,13 @@
  * Indexers are tried in order Prowlarr, Torznab, Torrentio; the next is
  * asked when one fails or has no acceptable release. A title with no
  * acceptable release anywhere goes into the negative cache (sync_negative)
- * until it expires. A title already in the library is skipped unless a
- * release beats the current one by sync_upgrade_margin; the new entry takes
- * the old one's identity (title, year), so rg_library_add keeps its path and
- * inode, and the old torrent goes once no entry uses it.
+ * until it expires. A title already in the library (matched by TMDB id,
+ * IMDb id, then title + year; the watchlist's ids may come from a TMDB
+ * search) is never negatively cached: it is searched only for an upgrade,
+ * and kept unless a release beats the current one by sync_upgrade_margin;
+ * the new entry takes the old one's identity (title, year), so
+ * rg_library_add keeps its path and inode, and the old torrent goes once no
+ * entry uses it.
  *
  * Torrents are added on the loop thread. A magnet's files are known only
  * after its metadata: the wanted entries are stored in sync_wanted and made
@@ -464,7 +467,9 @@ void rg_sync_jobs_fini(rg_sync *s) {
 
 typedef struct lib_item {
   char kind[8];
-  char *title, *imdb, *release;
+  char *title, *imdb;
+  char *release; /* its torrent's name (or title) */
+  char *rtitle;  /* its torrent's title: the release name it was added as */
   int year, season, episode;
   int64_t tmdb;
   char hash[41];
@@ -497,6 +502,7 @@ static void snap_one(const rg_lib_entry *e, void *arg) {
   if (!rel && t)
     rel = rg_torrent_title(t);
   x->release = rel ? rg_strdup(rel) : NULL;
+  x->rtitle = t && rg_torrent_title(t) ? rg_strdup(rg_torrent_title(t)) : NULL;
 }
 
 static void snap_fn(void *arg) {
@@ -510,6 +516,7 @@ static void snap_free(snap *sn) {
     free(sn->v[i].title);
     free(sn->v[i].imdb);
     free(sn->v[i].release);
+    free(sn->v[i].rtitle);
   }
   free(sn->v);
   memset(sn, 0, sizeof *sn);
@@ -986,6 +993,14 @@ static int score_of(run *r, const char *release, int kind) {
   return v.ok ? v.score : 0;
 }
 
+/* What the release an entry plays scores. Its torrent's name (a magnet's
+ * display name, or the metadata's) and the title it was added as (the
+ * indexer's release name) may differ: the better one counts. */
+static int lib_score(run *r, const lib_item *x, int kind) {
+  int a = score_of(r, x->release, kind), b = score_of(r, x->rtitle, kind);
+  return a > b ? a : b;
+}
+
 /* The library's movie entry for this title, if any. */
 static const lib_item *find_movie(run *r, int64_t tmdb, const char *imdb,
                                   const char *title, int year) {
@@ -1015,12 +1030,24 @@ static void do_movie(run *r, const char *title, int year, int64_t tmdb,
     snprintf(key, sizeof key, "movie:tmdb:%lld", (long long)tmdb);
   else
     snprintf(key, sizeof key, "movie:imdb:%s", imdb ? imdb : title);
+  /* In the library or not is decided before anything else: a title that is
+   * there is only searched for an upgrade, and finding nothing better keeps
+   * it (it is not "missing", nor negatively cached). */
+  const lib_item *cur = find_movie(r, tmdb, imdb, title, year);
   if (neg_hit(r, key, &why)) {
-    rg_sync_log(r->j, "%s (%d): skipped, no acceptable release earlier (%s)",
-                title, year, why);
+    if (cur)
+      rg_sync_log(r->j,
+                  "%s (%d): in the library (%s); no acceptable release "
+                  "earlier (%s): kept",
+                  title, year, cur->release ? cur->release : cur->hash, why);
+    else
+      rg_sync_log(r->j, "%s (%d): skipped, no acceptable release earlier (%s)",
+                  title, year, why);
     count(r, &r->j->skipped);
     goto out;
   }
+  if (!imdb && cur && cur->imdb)
+    imdb = rg_strdup(cur->imdb);
   if (!imdb && tmdb) {
     char *cause = NULL;
     int rc = rg_tmdb_imdb_id(&r->tmdb, "movie", tmdb, &imdb, &cause);
@@ -1032,12 +1059,19 @@ static void do_movie(run *r, const char *title, int year, int64_t tmdb,
     }
   }
   if (!imdb) {
-    rg_sync_log(r->j, "%s (%d): skipped, no IMDb id", title, year);
+    if (cur)
+      rg_sync_log(r->j,
+                  "%s (%d): in the library (%s); no IMDb id to search for a "
+                  "better release: kept",
+                  title, year, cur->release ? cur->release : cur->hash);
+    else
+      rg_sync_log(r->j, "%s (%d): skipped, no IMDb id", title, year);
     count(r, &r->j->skipped);
     goto out;
   }
-  const lib_item *cur = find_movie(r, tmdb, imdb, title, year);
-  int cur_score = cur ? score_of(r, cur->release, RG_RANK_MOVIE) : 0;
+  if (!cur)
+    cur = find_movie(r, tmdb, imdb, title, year);
+  int cur_score = cur ? lib_score(r, cur, RG_RANK_MOVIE) : 0;
   target t = {.imdb = imdb,
               .title = title,
               .year = year,
@@ -1060,8 +1094,16 @@ static void do_movie(run *r, const char *title, int year, int64_t tmdb,
     goto out;
   }
   if (idx < 0) {
-    rg_sync_log(r->j, "%s (%d): no acceptable release", title, year);
-    neg_put(r, key, w);
+    if (cur) {
+      rg_sync_log(r->j,
+                  "%s (%d): in the library (%s, score %d); no better "
+                  "release found: kept",
+                  title, year, cur->release ? cur->release : cur->hash,
+                  cur_score);
+    } else {
+      rg_sync_log(r->j, "%s (%d): no acceptable release", title, year);
+      neg_put(r, key, w);
+    }
     count(r, &r->j->skipped);
     rg_cands_clear(&cs);
     goto out;

@@ -78,6 +78,8 @@ run_over() {
   [ "$(jget status "$BODY")" != running ]
 }
 rj() { jget "$1" "$RUNJ" 2>/dev/null; }
+# lacks PATTERN TEXT — TEXT has no line matching PATTERN
+lacks() { ! grep -q -- "$1" <<<"$2"; }
 
 # ---- a dry run changes nothing ----
 run_job movies '?dry_run=1'
@@ -228,6 +230,28 @@ EXTRA='{"watchlist": [{"key": "5d776883ebdf2200209c1777", "title": "Torznab Film
 run_job watchlist
 check_eq "watchlist run without ids ends ok" ok "$(rj status)"
 check "the title was found by a TMDB search" grep -q "Torznab Film (2021): no ids in Guid\[\], found by TMDB search: 777001" <<<"$(rj log)"
+# … and, being in the library already (the Torznab run above added it), it is
+# reported as present even though no indexer offers anything now
+lib_count() { api GET /api/library | jget 'len(j["entries"])'; }
+tor_count() { api GET /api/torrents | jget 'len(j["torrents"]) if isinstance(j, dict) else len(j)'; }
+check "the search-found title is recognised as in the library" \
+  grep -q "Torznab Film (2021): in the library ($D, score [0-9]*); no better release found: kept" <<<"$(rj log)"
+check "it is not reported as missing" lacks "Torznab Film (2021): no acceptable release" "$(rj log)"
+check_eq "nothing added, one title skipped" "0 0 1" "$(rj summary.added) $(rj summary.upgraded) $(rj summary.skipped)"
+NLIB=$(lib_count) NTOR=$(tor_count)
+run_job watchlist
+check_eq "second watchlist run ends ok" ok "$(rj status)"
+check "second run: still in the library (not negatively cached as missing)" \
+  grep -q "Torznab Film (2021): in the library ($D" <<<"$(rj log)"
+check_eq "second run: nothing added" "0 0" "$(rj summary.added) $(rj summary.upgraded)"
+check_eq "no library entry added" "$NLIB" "$(lib_count)"
+check_eq "no torrent added" "$NTOR" "$(tor_count)"
+# the same when an indexer offers the very release in the library
+EXTRA="{\"watchlist\": [{\"key\": \"5d776883ebdf2200209c1777\", \"title\": \"Torznab Film\", \"year\": 2021, \"type\": \"movie\"}], \"torznab\": {\"tt7770001\": [{\"title\": \"$D\", \"hash\": \"$HD\", \"seeders\": 60}]}}" \
+  state "[$TZ]" '{}' '{"prowlarr_down": true}'
+run_job watchlist
+check "offered the same release: kept" grep -q "Torznab Film (2021): in the library ($D, score [0-9]*); best found scores [0-9]*: kept" <<<"$(rj log)"
+check_eq "offered the same release: nothing added" "0 0 $NLIB" "$(rj summary.added) $(rj summary.upgraded) $(lib_count)"
 
 # ---- history ----
 api GET '/api/sync/history?job=movies&limit=50' >/dev/null

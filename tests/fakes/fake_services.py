@@ -265,6 +265,8 @@ class H(http.server.BaseHTTPRequestHandler):
             trk = urllib.parse.quote('http://127.0.0.1:%d/announce' % self.server.server_port, safe='')
             it = it.replace('udp:%2F%2Fopen.demonii.com:1337', trk)
             it = it.replace('&amp;dn=Series+Title+S05E02"', '&amp;dn=Series+Title+S05E02&amp;tr=%s"' % trk)
+            # as Jackett does, the magnet's display name is the release's
+            it = it.replace('dn=Series+Title+S05E02', 'dn=' + urllib.parse.quote_plus(r['title']))
             items += '<item>' + it + '</item>'
         return self.send(200, head + items + tail, 'application/rss+xml')
 
