@@ -17,7 +17,8 @@ rewriting it (atomically):
    "switches": {"prowlarr_down": bool, "tmdb_invalid_key": bool,
                 "tmdb_malformed": "truncated" | "garbage" | "",
                 "prowlarr_malformed": bool, "tmdb_slow_s": float}}
-GET /_hits returns request counters per service. Binds 127.0.0.1 only."""
+GET /_hits returns request counters per service. Binds 127.0.0.1 only;
+exits when its parent (the test) is gone."""
 import copy, json, os, sys, threading, time, urllib.parse
 import http.server
 
@@ -314,6 +315,15 @@ class H(http.server.BaseHTTPRequestHandler):
         return self.send(200, bencode({'interval': 30, 'peers': peers}), 'text/plain')
 
 
+def orphan_watch(parent):
+    """Exits once the test that started us is gone (even SIGKILLed, when
+    its EXIT trap cannot run): a re-parented fake must not linger."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+threading.Thread(target=orphan_watch, args=(os.getppid(),), daemon=True).start()
 srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
 srv.daemon_threads = True
 with open(PORTFILE + '.tmp', 'w') as f:

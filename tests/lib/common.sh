@@ -147,9 +147,16 @@ alive() {
 }
 
 # spawn NAME CMD... — runs CMD in the background, output in $T/NAME.out,
-# and sets LAST_PID. Never call inside $(...).
+# and sets LAST_PID. Never call inside $(...). CMD must be a program: a
+# shell function (the python3 wrapper above is one) would run in a forked
+# bash whose PID is not the program's, and stopping that PID would leave the
+# program running; python3 is therefore started as $PYTHON itself.
 spawn() {
   local name=$1; shift
+  [ "$1" = python3 ] && set -- "$PYTHON" "${@:2}"
+  case $(type -t "$1") in
+  function | builtin | keyword) die "spawn $name: '$1' is a shell $(type -t "$1"), not a program: its PID would not be tracked" ;;
+  esac
   "$@" >"$T/$name.out" 2>&1 &
   LAST_PID=$!
   track "$LAST_PID" "$name"
@@ -200,9 +207,25 @@ untrack() {
 # stop_proc NAME [SECONDS]
 stop_proc() { stop_pid "${PIDOF[$1]:-}" "${2:-5}"; }
 
+# descendants PID — the PIDs of PID's children, grandchildren…
+descendants() {
+  local c
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$c"
+    descendants "$c"
+  done
+}
+
 cleanup() {
   local rc=$? pid i
   trap - EXIT INT TERM HUP
+  # Whatever a tracked process started goes too: once its parent is gone it
+  # is re-parented and could no longer be found.
+  for pid in "${PIDS[@]}"; do
+    for i in $(descendants "$pid"); do
+      [ -n "${NAMEOF[$i]:-}" ] || track "$i" "${NAMEOF[$pid]:-?}/child-$i"
+    done
+  done
   # SIGTERM everything (newest first), then one bounded wait, then SIGKILL.
   local idx=("${!PIDS[@]}") # sparse after untrack
   for ((i = ${#idx[@]} - 1; i >= 0; i--)); do
