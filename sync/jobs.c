@@ -2,7 +2,9 @@
  *
  * movies:    TMDB lists → external ids → indexers → rank → add or upgrade.
  * tv:        TMDB lists + the follow list → the last N seasons → a season
- *            pack first, single episodes for what is still missing.
+ *            pack first, single episodes for what is still missing; then
+ *            upgrades of present episodes (a better pack, a better episode)
+ *            by the same ladder and margin as movies.
  * watchlist: the Plex watchlist → IMDb/TMDB ids → the movie or show path
  *            above, with the watchlist's seeder minimum.
  *
@@ -224,6 +226,10 @@ typedef struct want {
   char replaces[41];
 } want;
 
+/* file_index of an episode wanted from a season pack: its file is found by
+ * its name, never guessed (the largest video would be another episode). */
+#define WANT_BY_NAME (-2)
+
 static rg_sync_job *job_of_run(rg_sync *s, int64_t run_id) {
   for (int k = 0; k < RG_NJOBS; k++) {
     rg_sync_job *j = &s->jobs[k];
@@ -366,10 +372,13 @@ static void process_wanted(rg_sync *s, const char *hash) {
             file_episode(ti, i, w.season, &se, &ep) && se == w.season &&
             ep == w.episode)
           idx = i;
-      if (idx < 0)
+      if (idx < 0 && w.file_index != WANT_BY_NAME)
         idx = valid_idx ? w.file_index : largest_video(ti);
       if (idx >= 0)
         make_entry(s, t, idx, &w, w.season, w.episode, j);
+      else if (j)
+        rg_sync_log(j, "%s S%02dE%02d: no file of %s is named for it", w.title,
+                    w.season, w.episode, hash);
     } else {
       /* a season pack: every video file named for an episode of it */
       int made = 0;
@@ -640,29 +649,41 @@ static void pending_fn(void *arg) {
   sqlite3_finalize(st);
 }
 
+#define MAX_EPISODE_NUMBER (MAX_EPISODES_PER_SEASON * 10)
+
+enum { HAVE_NONE = 0, HAVE_REGISTRY, HAVE_WANTED };
+
+/* What a season has: the episode registry's rows (the torrent and release
+ * each episode plays from) and the episodes still waiting for metadata. */
 typedef struct have_op {
   rg_sync *s;
   int64_t show;
   int season;
-  const char *title;
-  uint8_t have[MAX_EPISODES_PER_SEASON * 10 + 1];
+  uint8_t have[MAX_EPISODE_NUMBER + 1]; /* HAVE_* by episode number */
+  char hash[MAX_EPISODE_NUMBER + 1][41];
+  char *release[MAX_EPISODE_NUMBER + 1]; /* malloc'd; free with have_clear */
 } have_op;
 
 static void have_fn(void *arg) {
   have_op *o = arg;
-  sqlite3_stmt *st = prep(o->s, "SELECT episode FROM sync_episodes WHERE"
-                                " show_tmdb=? AND season=?");
+  sqlite3_stmt *st =
+      prep(o->s, "SELECT episode, hash, release FROM sync_episodes WHERE"
+                 " show_tmdb=? AND season=?");
   if (!st)
     return;
   sqlite3_bind_int64(st, 1, o->show);
   sqlite3_bind_int(st, 2, o->season);
   while (sqlite3_step(st) == SQLITE_ROW) {
     int e = sqlite3_column_int(st, 0);
-    if (e >= 0 && e < (int)sizeof o->have)
-      o->have[e] = 1;
+    if (e < 0 || e > MAX_EPISODE_NUMBER || o->have[e])
+      continue;
+    o->have[e] = HAVE_REGISTRY;
+    snprintf(o->hash[e], sizeof o->hash[e], "%s",
+             col_text(st, 1) ? col_text(st, 1) : "");
+    o->release[e] = col_text(st, 2) ? rg_strdup(col_text(st, 2)) : NULL;
   }
   sqlite3_finalize(st);
-  /* wanted but not yet made also counts: don't add it twice */
+  /* wanted but not yet made also counts: don't add (or upgrade) it twice */
   st = prep(o->s, "SELECT episode FROM sync_wanted WHERE show_tmdb=? AND"
                   " season=? AND kind='episode'");
   if (!st)
@@ -672,11 +693,16 @@ static void have_fn(void *arg) {
   while (sqlite3_step(st) == SQLITE_ROW) {
     int e = sqlite3_column_int(st, 0);
     if (e < 0)
-      memset(o->have, 1, sizeof o->have);
-    else if (e < (int)sizeof o->have)
-      o->have[e] = 1;
+      memset(o->have, HAVE_WANTED, sizeof o->have);
+    else if (e <= MAX_EPISODE_NUMBER)
+      o->have[e] = HAVE_WANTED;
   }
   sqlite3_finalize(st);
+}
+
+static void have_clear(have_op *o) {
+  for (int e = 0; e <= MAX_EPISODE_NUMBER; e++)
+    free(o->release[e]);
 }
 
 /* ------------------------------------------------------------- a run */
@@ -693,10 +719,11 @@ typedef struct run {
   char *first_fail;
 } run;
 
-static void change(run *r, const char *action, const char *title, int year,
-                   int season, int episode, const rg_cand *c,
-                   const rg_rank_verdict *v, const char *replaces,
-                   const char *hash) {
+/* One summary.changes[] record (a new reference). */
+static json_t *change_new(const char *action, const char *title, int year,
+                          int season, int episode, const rg_cand *c,
+                          const rg_rank_verdict *v, const char *replaces,
+                          const char *hash) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i}", "action", action, "title",
                         title, "release", c->name ? c->name : "", "source",
                         c->source, "score", v->score);
@@ -713,9 +740,22 @@ static void change(run *r, const char *action, const char *title, int year,
                                     : json_null());
   if (replaces && *replaces)
     json_object_set_new(o, "replaces", json_string(replaces));
+  return o;
+}
+
+/* Appends change O (stolen) to the run's summary. */
+static void change_push(run *r, json_t *o) {
   pthread_mutex_lock(&r->s->lock);
   json_array_append_new(r->j->changes, o);
   pthread_mutex_unlock(&r->s->lock);
+}
+
+static void change(run *r, const char *action, const char *title, int year,
+                   int season, int episode, const rg_cand *c,
+                   const rg_rank_verdict *v, const char *replaces,
+                   const char *hash) {
+  change_push(r, change_new(action, title, year, season, episode, c, v,
+                            replaces, hash));
 }
 
 static void count(run *r, int *field) {
@@ -1176,8 +1216,294 @@ static const char *jstr(json_t *o, const char *k) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* One season of a show: a pack when every aired episode is missing, else
- * (or when no pack is acceptable) the missing episodes one by one. */
+/* An aired episode of the season being synced. */
+typedef struct ep_state {
+  int ep;
+  bool missing;        /* not in the registry, not being added */
+  bool upgradable;     /* present, and the ladder has room above it */
+  bool done;           /* a pack took care of it this run */
+  int score;           /* present: what its release scores */
+  const char *release; /* present: its release name, or NULL */
+  char hash[41];       /* present: the torrent it plays from */
+  const lib_item *cur; /* present: its library entry, NULL if none */
+} ep_state;
+
+typedef struct season_ctx {
+  const char *show, *imdb;
+  int year, season;
+  int64_t show_id;
+  bool watchlist;
+  ep_state eps[MAX_EPISODE_NUMBER];
+  int n, nmiss, nup;
+} season_ctx;
+
+/* The library entry that plays episode EP of SEASON from torrent HASH. */
+static const lib_item *find_episode(run *r, const char *hash, int season,
+                                    int ep) {
+  for (size_t i = 0; i < r->lib.n; i++) {
+    const lib_item *x = &r->lib.v[i];
+    if (!strcmp(x->kind, "episode") && x->season == season &&
+        x->episode == ep && !strcmp(x->hash, hash))
+      return x;
+  }
+  return NULL;
+}
+
+/* The entry wanted for E: an upgrade takes the current entry's identity
+ * (title, year, season, episode), so rg_library_add keeps its path and
+ * inode. */
+static void episode_want(const season_ctx *sc, const ep_state *e,
+                         int file_index, want *w) {
+  memset(w, 0, sizeof *w);
+  snprintf(w->kind, sizeof w->kind, "episode");
+  w->title = e->cur ? e->cur->title : (char *)sc->show;
+  w->year = e->cur ? e->cur->year : sc->year;
+  w->season = sc->season;
+  w->episode = e->ep;
+  w->file_index = file_index;
+  w->imdb = (char *)sc->imdb;
+  w->tmdb = sc->show_id;
+  w->show_tmdb = sc->show_id;
+  if (!e->missing)
+    snprintf(w->replaces, sizeof w->replaces, "%s", e->hash);
+}
+
+/* Appends ITEM to *LIST (malloc'd), SEP between items; with UNIQUE, an
+ * item already listed is not repeated. */
+static void list_add(char **list, const char *sep, const char *item,
+                     bool unique) {
+  if (unique && *list && strstr(*list, item))
+    return;
+  char *n = rg_printf("%s%s%s", *list ? *list : "", *list ? sep : "", item);
+  free(*list);
+  *list = n;
+}
+
+/* The whole season as a pack when every aired episode is missing. Else a
+ * pack that beats some present episodes by the upgrade margin replaces
+ * those (and brings the missing ones along): one want per episode, each
+ * found in the pack by its name. Episodes it takes care of are marked
+ * done. */
+static void season_pack(run *r, season_ctx *sc) {
+  bool all_missing = sc->nmiss == sc->n;
+  char key[96], *why = NULL, *cause = NULL, *eplist = NULL, *olds = NULL;
+  snprintf(key, sizeof key, "tv:%lld:s%d", (long long)sc->show_id, sc->season);
+  if (neg_hit(r, key, &why)) {
+    rg_sync_log(r->j, "%s season %d: no pack earlier (%s)", sc->show,
+                sc->season, why);
+    free(why);
+    return;
+  }
+  target t = {.imdb = sc->imdb,
+              .title = sc->show,
+              .year = sc->year,
+              .season = sc->season,
+              .episode = -1,
+              .units = sc->n,
+              .watchlist = sc->watchlist};
+  rg_cands cs = {0};
+  rg_rank_verdict v;
+  char w[200] = "", hash[41] = "";
+  want *wants = NULL;
+  int idx, rc = search(r, &t, &cs, &idx, &v, w, sizeof w, &cause);
+  if (rc) {
+    if (rc != -ECANCELED) {
+      rg_sync_log(r->j, "%s season %d: pack search failed: %s", sc->show,
+                  sc->season, cause);
+      title_failed(r, cause);
+    }
+    goto out;
+  }
+  if (idx < 0) {
+    neg_put(r, key, w);
+    goto out;
+  }
+  const rg_cand *c = &cs.v[idx];
+  int margin = r->c->sync_upgrade_margin, nw = 0, nup = 0;
+  wants = rg_calloc((size_t)sc->n, sizeof *wants);
+  if (all_missing) {
+    want *wt = &wants[nw++];
+    episode_want(sc, &sc->eps[0], -1, wt);
+    wt->episode = -1; /* every file of the pack named for an episode */
+  } else {
+    /* first the present episodes the pack beats; if there are any, the
+     * missing ones come along */
+    for (int pass = 0; pass < 2; pass++)
+      for (int k = 0; k < sc->n; k++) {
+        ep_state *e = &sc->eps[k];
+        bool take;
+        if (pass == 0)
+          take = e->upgradable && strcmp(e->hash, c->hash) &&
+                 v.score >= e->score + margin;
+        else
+          take = e->missing && nup > 0;
+        if (!take)
+          continue;
+        episode_want(sc, e, WANT_BY_NAME, &wants[nw++]);
+        char ep[16];
+        snprintf(ep, sizeof ep, "E%02d", e->ep);
+        list_add(&eplist, " ", ep, false);
+        if (pass == 0) {
+          nup++;
+          list_add(&olds, ",", e->hash, true);
+        }
+      }
+    if (!nup) {
+      rg_sync_log(r->j,
+                  "%s season %d: the best pack %s scores %d: no episode is "
+                  "beaten by %d, kept",
+                  sc->show, sc->season, c->name, v.score, margin);
+      goto out;
+    }
+  }
+  const char *what = all_missing ? "add" : "upgrade";
+  if (r->dry) {
+    rg_sync_log(r->j, "%s season %d: would %s%s%s the pack %s", sc->show,
+                sc->season, all_missing ? "add" : "upgrade ",
+                all_missing ? "" : eplist, all_missing ? "" : " to", c->name);
+  } else if ((rc = add_cand(r, c, wants, nw, hash, &cause))) {
+    if (rc != -ECANCELED) {
+      rg_sync_log(r->j, "%s season %d: cannot add the pack: %s", sc->show,
+                  sc->season, cause);
+      title_failed(r, cause);
+    }
+    goto out;
+  } else {
+    rg_sync_log(r->j, "%s season %d: %s%s%s the pack %s (%s)", sc->show,
+                sc->season, all_missing ? "added" : "upgraded ",
+                all_missing ? "" : eplist, all_missing ? "" : " to", c->name,
+                hash);
+    count(r, all_missing ? &r->j->added : &r->j->upgraded);
+    r->changes++;
+  }
+  char act[24];
+  snprintf(act, sizeof act, "%s%s", r->dry ? "would_" : "", what);
+  json_t *o = change_new(act, sc->show, sc->year, sc->season, -1, c, &v, olds,
+                         r->dry ? NULL : hash);
+  if (!all_missing) {
+    json_t *a = json_array();
+    for (int k = 0; k < nw; k++)
+      json_array_append_new(a, json_integer(wants[k].episode));
+    json_object_set_new(o, "episodes", a);
+  }
+  change_push(r, o);
+  for (int k = 0; k < sc->n; k++)
+    for (int i = 0; i < nw; i++)
+      if (wants[i].episode < 0 || wants[i].episode == sc->eps[k].ep)
+        sc->eps[k].done = true;
+out:
+  free(cause);
+  free(wants);
+  free(eplist);
+  free(olds);
+  rg_cands_clear(&cs);
+}
+
+/* One episode: the missing one added, a present one upgraded when a release
+ * beats it by the upgrade margin. */
+static void season_episode(run *r, season_ctx *sc, ep_state *e) {
+  char key[96], *why = NULL, *cause = NULL;
+  const char *cur = e->release ? e->release : e->hash;
+  snprintf(key, sizeof key, "tv:%lld:s%de%d", (long long)sc->show_id,
+           sc->season, e->ep);
+  if (e->missing && neg_hit(r, key, &why)) {
+    free(why);
+    count(r, &r->j->skipped);
+    return;
+  }
+  target t = {.imdb = sc->imdb,
+              .title = sc->show,
+              .year = sc->year,
+              .season = sc->season,
+              .episode = e->ep,
+              .units = 1,
+              .watchlist = sc->watchlist};
+  rg_cands cs = {0};
+  rg_rank_verdict v;
+  char w[200] = "", hash[41] = "";
+  int idx, rc = search(r, &t, &cs, &idx, &v, w, sizeof w, &cause);
+  if (rc) {
+    if (rc != -ECANCELED)
+      title_failed(r, cause);
+    goto out;
+  }
+  if (idx < 0) {
+    if (e->missing) {
+      rg_sync_log(r->j, "%s S%02dE%02d: no acceptable release", sc->show,
+                  sc->season, e->ep);
+      neg_put(r, key, w);
+    } else {
+      rg_sync_log(r->j,
+                  "%s S%02dE%02d: in the library (%s, score %d); no better "
+                  "release found: kept",
+                  sc->show, sc->season, e->ep, cur, e->score);
+    }
+    count(r, &r->j->skipped);
+    goto out;
+  }
+  const rg_cand *c = &cs.v[idx];
+  if (!e->missing && ((c->hash[0] && !strcmp(c->hash, e->hash)) ||
+                      v.score < e->score + r->c->sync_upgrade_margin)) {
+    rg_sync_log(r->j,
+                "%s S%02dE%02d: in the library (%s, score %d); best found "
+                "scores %d: kept",
+                sc->show, sc->season, e->ep, cur, e->score, v.score);
+    count(r, &r->j->skipped);
+    goto out;
+  }
+  want wt;
+  episode_want(sc, e, c->file_idx, &wt);
+  const char *old = e->missing ? NULL : e->hash;
+  if (r->dry) {
+    rg_sync_log(r->j, "%s S%02dE%02d: would %s %s", sc->show, sc->season, e->ep,
+                e->missing ? "add" : "upgrade to", c->name);
+    change(r, e->missing ? "would_add" : "would_upgrade", sc->show, sc->year,
+           sc->season, e->ep, c, &v, old, NULL);
+    goto out;
+  }
+  if ((rc = add_cand(r, c, &wt, 1, hash, &cause))) {
+    if (rc != -ECANCELED) {
+      rg_sync_log(r->j, "%s S%02dE%02d: cannot add %s: %s", sc->show,
+                  sc->season, e->ep, c->name, cause);
+      title_failed(r, cause);
+    }
+    goto out;
+  }
+  rg_sync_log(r->j, "%s S%02dE%02d: %s %s (%s)", sc->show, sc->season, e->ep,
+              e->missing ? "added" : "upgraded to", c->name, hash);
+  change(r, e->missing ? "add" : "upgrade", sc->show, sc->year, sc->season,
+         e->ep, c, &v, old, hash);
+  count(r, e->missing ? &r->j->added : &r->j->upgraded);
+  r->changes++;
+out:
+  free(cause);
+  rg_cands_clear(&cs);
+}
+
+/* The aired episode numbers of SJ (a TMDB season) into EPS. */
+static int season_aired(json_t *sj, ep_state *eps, int cap) {
+  char today[32];
+  today_ymd(today, sizeof today);
+  int n = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(json_object_get(sj, "episodes"), i, e) {
+    json_t *num = json_object_get(e, "episode_number");
+    const char *ad = jstr(e, "air_date");
+    if (!json_is_integer(num) || !ad || strcmp(ad, today) > 0)
+      continue;
+    json_int_t en = json_integer_value(num);
+    if (en > 0 && en <= MAX_EPISODE_NUMBER && n < cap)
+      eps[n++].ep = (int)en;
+  }
+  return n;
+}
+
+/* One season of a show. Missing episodes: a pack when every aired episode
+ * is missing, else (or when no pack is acceptable) one by one. Present
+ * episodes (the registry says which torrent plays each) whose release the
+ * ladder can still beat: a pack, then single episodes, replace those a
+ * release beats by sync_upgrade_margin, keeping their paths and inodes. */
 static void do_season(run *r, const char *show, int year, int64_t show_id,
                       const char *imdb, int season, bool watchlist) {
   char *cause = NULL;
@@ -1190,162 +1516,74 @@ static void do_season(run *r, const char *show, int year, int64_t show_id,
     free(cause);
     return;
   }
-  char today[32];
-  today_ymd(today, sizeof today);
-  int aired[MAX_EPISODES_PER_SEASON * 10];
-  int naired = 0;
-  json_t *eps = json_object_get(sj, "episodes");
-  size_t i;
-  json_t *e;
-  json_array_foreach(eps, i, e) {
-    json_t *n = json_object_get(e, "episode_number");
-    const char *ad = jstr(e, "air_date");
-    if (!json_is_integer(n) || !ad || strcmp(ad, today) > 0)
-      continue;
-    int en = (int)json_integer_value(n);
-    if (en > 0 && en < (int)RG_ARRAY_LEN(aired) &&
-        naired < (int)RG_ARRAY_LEN(aired))
-      aired[naired++] = en;
-  }
+  season_ctx *sc = rg_calloc(1, sizeof *sc);
+  have_op *h = rg_calloc(1, sizeof *h);
+  sc->show = show;
+  sc->imdb = imdb;
+  sc->year = year;
+  sc->season = season;
+  sc->show_id = show_id;
+  sc->watchlist = watchlist;
+  sc->n = season_aired(sj, sc->eps, (int)RG_ARRAY_LEN(sc->eps));
   json_decref(sj);
-  have_op h = {.s = r->s, .show = show_id, .season = season};
-  if (rg_sync_on_loop(r->s, have_fn, &h))
-    return;
-  int missing[RG_ARRAY_LEN(aired)], nmiss = 0;
-  for (int k = 0; k < naired; k++)
-    if (!h.have[aired[k]])
-      missing[nmiss++] = aired[k];
-  if (!nmiss) {
-    rg_sync_log(r->j, "%s season %d: all %d aired episodes present", show,
-                season, naired);
-    count(r, &r->j->skipped);
-    return;
+  h->s = r->s;
+  h->show = show_id;
+  h->season = season;
+  if (rg_sync_on_loop(r->s, have_fn, h))
+    goto out;
+  int top = rg_rank_tiers(r->s->rank) * 100 + 99;
+  for (int k = 0; k < sc->n; k++) {
+    ep_state *e = &sc->eps[k];
+    int en = e->ep;
+    if (h->have[en] == HAVE_NONE) {
+      e->missing = true;
+      sc->nmiss++;
+      continue;
+    }
+    if (h->have[en] != HAVE_REGISTRY || !h->hash[en][0])
+      continue; /* being added or upgraded already */
+    snprintf(e->hash, sizeof e->hash, "%s", h->hash[en]);
+    e->release = h->release[en];
+    e->cur = find_episode(r, e->hash, season, en);
+    e->score = score_of(r, e->release, RG_RANK_EPISODE);
+    if (e->cur && lib_score(r, e->cur, RG_RANK_EPISODE) > e->score)
+      e->score = lib_score(r, e->cur, RG_RANK_EPISODE);
+    if (!e->release && e->cur)
+      e->release = e->cur->release;
+    e->upgradable = e->score + r->c->sync_upgrade_margin <= top;
+    if (e->upgradable)
+      sc->nup++;
+  }
+  if (!sc->nmiss) {
+    rg_sync_log(r->j, "%s season %d: all %d aired episodes present%s", show,
+                season, sc->n,
+                sc->nup ? "; looking for upgrades" : ", none to upgrade");
+    if (!sc->nup) {
+      count(r, &r->j->skipped);
+      goto out;
+    }
   }
   r->titles++;
-  char key[96], *why = NULL;
-  want wt = {.title = (char *)show,
-             .year = year,
-             .season = season,
-             .episode = -1,
-             .file_index = -1,
-             .imdb = (char *)imdb,
-             .tmdb = show_id,
-             .show_tmdb = show_id};
-  snprintf(wt.kind, sizeof wt.kind, "episode");
-  rg_cands cs = {0};
-  rg_rank_verdict v;
-  char w[200] = "", hash[41] = "";
-  if (nmiss == naired) {
-    snprintf(key, sizeof key, "tv:%lld:s%d", (long long)show_id, season);
-    if (neg_hit(r, key, &why)) {
-      rg_sync_log(r->j, "%s season %d: no pack earlier (%s)", show, season,
-                  why);
-      free(why);
-      why = NULL;
-    } else {
-      target t = {.imdb = imdb,
-                  .title = show,
-                  .year = year,
-                  .season = season,
-                  .episode = -1,
-                  .units = naired,
-                  .watchlist = watchlist};
-      int idx;
-      rc = search(r, &t, &cs, &idx, &v, w, sizeof w, &cause);
-      if (rc == -ECANCELED) {
-        free(cause);
-        rg_cands_clear(&cs);
-        return;
-      }
-      if (rc) {
-        rg_sync_log(r->j, "%s season %d: pack search failed: %s", show, season,
-                    cause);
-        title_failed(r, cause);
-        free(cause);
-        cause = NULL;
-      } else if (idx < 0) {
-        neg_put(r, key, w);
-      } else if (r->dry) {
-        rg_sync_log(r->j, "%s season %d: would add the pack %s", show, season,
-                    cs.v[idx].name);
-        change(r, "would_add", show, year, season, -1, &cs.v[idx], &v, NULL,
-               NULL);
-        rg_cands_clear(&cs);
-        return;
-      } else if (!(rc = add_cand(r, &cs.v[idx], &wt, 1, hash, &cause))) {
-        rg_sync_log(r->j, "%s season %d: added the pack %s (%s)", show, season,
-                    cs.v[idx].name, hash);
-        change(r, "add", show, year, season, -1, &cs.v[idx], &v, NULL, hash);
-        count(r, &r->j->added);
-        r->changes++;
-        rg_cands_clear(&cs);
-        return;
-      } else {
-        rg_sync_log(r->j, "%s season %d: cannot add the pack: %s", show, season,
-                    cause);
-        title_failed(r, cause);
-        free(cause);
-        cause = NULL;
-      }
+  if (sc->nmiss == sc->n || sc->nup)
+    season_pack(r, sc);
+  int searched = 0;
+  for (int k = 0; k < sc->n && !cancelled(r); k++) {
+    ep_state *e = &sc->eps[k];
+    if (e->done || (!e->missing && !e->upgradable))
+      continue;
+    if (searched++ == MAX_EPISODES_PER_SEASON) {
+      rg_sync_log(r->j,
+                  "%s season %d: %d episode searches this run; the "
+                  "rest waits for the next",
+                  show, season, MAX_EPISODES_PER_SEASON);
+      break;
     }
+    season_episode(r, sc, e);
   }
-  /* single episodes */
-  for (int k = 0; k < nmiss && k < MAX_EPISODES_PER_SEASON && !cancelled(r);
-       k++) {
-    int ep = missing[k];
-    snprintf(key, sizeof key, "tv:%lld:s%de%d", (long long)show_id, season, ep);
-    if (neg_hit(r, key, &why)) {
-      free(why);
-      why = NULL;
-      count(r, &r->j->skipped);
-      continue;
-    }
-    target t = {.imdb = imdb,
-                .title = show,
-                .year = year,
-                .season = season,
-                .episode = ep,
-                .units = 1,
-                .watchlist = watchlist};
-    int idx;
-    w[0] = 0;
-    rc = search(r, &t, &cs, &idx, &v, w, sizeof w, &cause);
-    if (rc) {
-      if (rc != -ECANCELED)
-        title_failed(r, cause);
-      free(cause);
-      cause = NULL;
-      continue;
-    }
-    if (idx < 0) {
-      rg_sync_log(r->j, "%s S%02dE%02d: no acceptable release", show, season,
-                  ep);
-      neg_put(r, key, w);
-      count(r, &r->j->skipped);
-      continue;
-    }
-    wt.episode = ep;
-    wt.file_index = cs.v[idx].file_idx;
-    if (r->dry) {
-      rg_sync_log(r->j, "%s S%02dE%02d: would add %s", show, season, ep,
-                  cs.v[idx].name);
-      change(r, "would_add", show, year, season, ep, &cs.v[idx], &v, NULL,
-             NULL);
-      continue;
-    }
-    if ((rc = add_cand(r, &cs.v[idx], &wt, 1, hash, &cause))) {
-      title_failed(r, cause);
-      free(cause);
-      cause = NULL;
-      continue;
-    }
-    rg_sync_log(r->j, "%s S%02dE%02d: added %s (%s)", show, season, ep,
-                cs.v[idx].name, hash);
-    change(r, "add", show, year, season, ep, &cs.v[idx], &v, NULL, hash);
-    count(r, &r->j->added);
-    r->changes++;
-  }
-  rg_cands_clear(&cs);
+out:
+  have_clear(h);
+  free(h);
+  free(sc);
 }
 
 static void do_show(run *r, int64_t id, bool watchlist) {
@@ -1582,14 +1820,16 @@ static int run_watchlist(run *r, char **cause) {
       if (rg_tmdb_search(&r->tmdb, movie ? "movie" : "tv", it->title, it->year,
                          &res, &why) == 0 &&
           json_array_size(res) > 0) {
-        tmdb = json_integer_value(json_object_get(json_array_get(res, 0), "id"));
+        tmdb =
+            json_integer_value(json_object_get(json_array_get(res, 0), "id"));
         if (movie && tmdb &&
             rg_tmdb_imdb_id(&r->tmdb, "movie", tmdb, &found_imdb, &why) == 0 &&
             found_imdb) {
           free(it->imdb);
           it->imdb = found_imdb;
         }
-        rg_sync_log(r->j, "%s (%d): no ids in Guid[], found by TMDB search: %lld",
+        rg_sync_log(r->j,
+                    "%s (%d): no ids in Guid[], found by TMDB search: %lld",
                     it->title, it->year, (long long)tmdb);
       } else if (why) {
         rg_sync_log(r->j, "%s: TMDB search: %s", it->title, why);

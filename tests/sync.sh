@@ -3,9 +3,10 @@
 # fake_services.py replaying tests/fixtures/sync/) whose magnets point at
 # real loopback seeders: a dry run changes nothing; a movies run adds the
 # expected torrents and library entries; a better release upgrades keeping
-# path and inode; Prowlarr down → Torrentio; an invalid TMDB key and
-# malformed answers fail the run with a reason; stop works; schedules
-# survive a restart; the history keeps each run's log.
+# path and inode (movies, tv episodes, season packs); Prowlarr down →
+# Torrentio; an invalid TMDB key and malformed answers fail the run with a
+# reason; stop works; schedules survive a restart; a watchlist title already
+# in the library is kept; the history keeps each run's log.
 . "$(dirname "$0")/lib/common.sh"
 need ffmpeg
 
@@ -31,6 +32,15 @@ mkdir -p "$T/src/$PACK"
 make_random "$T/src/$PACK/Game.of.Thrones.S01E01.1080p.BluRay.x265-GRP.mkv" 1
 make_random "$T/src/$PACK/Game.of.Thrones.S01E02.1080p.BluRay.x265-GRP.mkv" 1
 seed_ours seed-p 127.0.0.5 "$T/src/$PACK"; MP=$MAGNET HP=$HASH
+# better releases for the tv upgrades: one episode in 4K DV, a 4K pack
+E2DV=Game.of.Thrones.S01E02.2160p.WEB-DL.DV.HDR.DDP5.1.H.265-GRP
+make_random "$T/src/$E2DV.mkv" 1
+seed_ours seed-e2 127.0.0.7 "$T/src/$E2DV.mkv"; ME2=$MAGNET HE2=$HASH
+PACK4=Game.of.Thrones.S01.2160p.WEB-DL.DDP5.1.H.265-GRP
+mkdir -p "$T/src/$PACK4"
+make_random "$T/src/$PACK4/Game.of.Thrones.S01E01.2160p.WEB-DL.DDP5.1.H.265-GRP.mkv" 1
+make_random "$T/src/$PACK4/Game.of.Thrones.S01E02.2160p.WEB-DL.DDP5.1.H.265-GRP.mkv" 1
+seed_ours seed-p4 127.0.0.8 "$T/src/$PACK4"; MP4=$MAGNET HP4=$HASH
 
 # state MOVIES_JSON PROWLARR_JSON SWITCHES_JSON — rewrites the scenario
 state() {
@@ -216,6 +226,45 @@ check_eq "both pack files became S01E01 and S01E02" "1-1 1-2" \
 run_job tv
 check "a second tv run finds the episodes in the registry" grep -q "all 2 aired episodes present" <<<"$(rj log)"
 check "plex library refresh requested after the tv run" test "$(curl -s "$F/_hits" | jget 'j.get("plex_refresh", 0)')" -ge 1
+
+# ---- tv: a better episode, then a better pack, upgrade in place ----
+# got E FIELD — FIELD of the Game of Thrones S01E<E> entry; got_n — their count
+got() { api GET /api/library | jget "[e['$2'] for e in j['entries'] if e['kind'] == 'episode' and e['title'] == 'Game of Thrones' and e['episode'] == $1][0]"; }
+got_n() { api GET /api/library | jget "len([e for e in j['entries'] if e['kind'] == 'episode' and e['title'] == 'Game of Thrones'])"; }
+P1=$(got 1 path) I1=$(got 1 inode) P2=$(got 2 path) I2=$(got 2 inode)
+note "S01E01 $P1 inode $I1, S01E02 $P2 inode $I2"
+PE2="{\"title\": \"$E2DV\", \"magnet\": \"$ME2\", \"hash\": \"$HE2\", \"seeders\": 90}"
+EXTRA="{\"shows\": [$GOT]}" state '[]' "{\"tt0944947\": [$PP, $PE2]}" '{}'
+run_job tv '?dry_run=1'
+check_eq "tv dry run would upgrade S01E02, replacing the pack" "would_upgrade 2 $HP" \
+  "$(rj summary.changes.0.action) $(rj summary.changes.0.episode) $(rj summary.changes.0.replaces)"
+check_eq "tv dry run changed nothing" "$HP $HP" "$(got 1 info_hash) $(got 2 info_hash)"
+run_job tv
+check_eq "episode upgrade run ends ok" ok "$(rj status)"
+check_eq "one episode upgraded, nothing added" "1 0" "$(rj summary.upgraded) $(rj summary.added)"
+check_eq "the change names the episode, the new release and what it replaces" "upgrade 2 $HE2 $HP" \
+  "$(rj summary.changes.0.action) $(rj summary.changes.0.episode) $(rj summary.changes.0.info_hash) $(rj summary.changes.0.replaces)"
+check_eq "S01E02 now plays the 4K DV release" "$HE2" "$(got 2 info_hash)"
+check_eq "S01E02 path and inode kept" "$P2 $I2" "$(got 2 path) $(got 2 inode)"
+check_eq "S01E01 still plays the pack" "$HP" "$(got 1 info_hash)"
+check "S01E01: nothing better found, kept" grep -q "Game of Thrones S01E01: in the library ($PACK, score [0-9]*); no better release found: kept" <<<"$(rj log)"
+check "the pack stays while S01E01 plays from it" test "$(tfield "$HP" info_hash)" = "$HP"
+check_eq "still two Game of Thrones entries" 2 "$(got_n)"
+
+PP4="{\"title\": \"$PACK4\", \"magnet\": \"$MP4\", \"hash\": \"$HP4\", \"seeders\": 150, \"size\": 8589934592}"
+EXTRA="{\"shows\": [$GOT]}" state '[]' "{\"tt0944947\": [$PP, $PE2, $PP4]}" '{}'
+run_job tv
+check_eq "pack upgrade run ends ok" ok "$(rj status)"
+check_eq "one upgrade: the 4K pack for S01E01 only (S01E02's DV release is better)" "1 upgrade [1] $HP4 $HP" \
+  "$(rj summary.upgraded) $(rj summary.changes.0.action) $(rj summary.changes.0.episodes) $(rj summary.changes.0.info_hash) $(rj summary.changes.0.replaces)"
+check_eq "S01E01 plays from the 4K pack, path and inode kept" "$HP4 $P1 $I1" "$(got 1 info_hash) $(got 1 path) $(got 1 inode)"
+check_eq "S01E02 still plays the DV release" "$HE2 $P2 $I2" "$(got 2 info_hash) $(got 2 path) $(got 2 inode)"
+check "S01E02 is on the ladder's top tier: not searched again" lacks "Game of Thrones S01E02" "$(rj log)"
+torrent "$HP"
+check_eq "the old pack is removed once no episode plays from it" 404 "$STATUS"
+check_eq "still two Game of Thrones entries" 2 "$(got_n)"
+run_job tv
+check_eq "next tv run: nothing added or upgraded" "ok 0 0" "$(rj status) $(rj summary.added) $(rj summary.upgraded)"
 
 # ---- watchlist: Plex watchlist → Guid[] IMDb id → indexers ----
 EXTRA='{"watchlist": [{"key": "5d776883ebdf2200209c104e", "title": "Scream VI", "year": 2023, "type": "movie", "imdb": "tt17663992"}]}' \
