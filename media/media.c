@@ -294,7 +294,7 @@ static void probe_file(core *c, const char *hash, int index) {
    * that */
   int per = c->read_timeout_s > 0 ? c->read_timeout_s : 30;
   p.deadline_ms = t0 + (int64_t)(per * 4 > 60 ? per * 4 : 60) * 1000;
-  int rc = rg_bread_open(c->tm, hash, index, per, &p.b);
+  int rc = rg_bread_open_ex(c->tm, hash, index, per, true, &p.b);
   if (rc) {
     r->error = rg_printf("cannot open the file: %s", strerror(-rc));
     goto out;

@@ -20,6 +20,7 @@ struct rg_bread {
   char hash[41];
   int index;
   int timeout_s;
+  bool background;
   int64_t size;
   rg_reader *r; /* loop thread only */
   pthread_mutex_t mu;
@@ -93,6 +94,7 @@ static void do_open(void *arg) {
     b->size = rg_reader_size(b->r);
     /* workers read what they need (a probe, an index, a segment) */
     rg_reader_set_readahead(b->r, 4 << 20);
+    rg_reader_set_background(b->r, b->background);
   }
   finish(b, rc);
 }
@@ -123,7 +125,13 @@ static void do_close(void *arg) {
 
 int rg_bread_open(rg_tm *tm, const char *hash, int index, int timeout_s,
                   rg_bread **out) {
+  return rg_bread_open_ex(tm, hash, index, timeout_s, false, out);
+}
+
+int rg_bread_open_ex(rg_tm *tm, const char *hash, int index, int timeout_s,
+                     bool background, rg_bread **out) {
   rg_bread *b = rg_calloc(1, sizeof *b);
+  b->background = background;
   b->tm = tm;
   snprintf(b->hash, sizeof b->hash, "%s", hash);
   b->index = index;

@@ -5,6 +5,7 @@
 #ifndef RG_BREAD_H
 #define RG_BREAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -16,6 +17,10 @@ typedef struct rg_bread rg_bread;
  * metadata is unknown, -ETIMEDOUT, -ESHUTDOWN). Free with rg_bread_close. */
 int rg_bread_open(rg_tm *tm, const char *hash, int index, int timeout_s,
                   rg_bread **out);
+/* The same; BACKGROUND readers (probes, warmup copies) yield to players
+ * reading the same torrent (rg_reader_set_background). */
+int rg_bread_open_ex(rg_tm *tm, const char *hash, int index, int timeout_s,
+                     bool background, rg_bread **out);
 /* Reads up to LEN bytes at OFF (fewer only at EOF or when fewer are
  * available at once; loop for more). Returns the count, 0 at EOF, -errno. */
 ssize_t rg_bread_pread(rg_bread *b, void *buf, size_t len, int64_t off);

@@ -75,6 +75,10 @@ void rg_reader_set_readahead(rg_reader *r, int64_t bytes) {
   r->readahead = bytes;
 }
 
+void rg_reader_set_background(rg_reader *r, bool background) {
+  r->background = background;
+}
+
 void rg_reader_set_bitrate(rg_reader *r, int64_t bytes_per_s) {
   r->bitrate = bytes_per_s;
 }

@@ -39,6 +39,9 @@ int64_t rg_reader_size(const rg_reader *r);
 /* Caps this reader's read-ahead window (bytes; 0 = the configured one).
  * Probes and index reads want what they ask for, not a window behind it. */
 void rg_reader_set_readahead(rg_reader *r, int64_t bytes);
+/* A background reader (a probe, a warmup copy) yields to players on the
+ * same torrent: lower priorities and later deadlines for its window. */
+void rg_reader_set_background(rg_reader *r, bool background);
 /* Tells the reader the stream's bitrate (bytes/s) to size its window. */
 void rg_reader_set_bitrate(rg_reader *r, int64_t bytes_per_s);
 

@@ -20,6 +20,7 @@ struct rg_reader {
   int64_t observed_rate; /* how fast the client consumes, bytes/s */
   int64_t rate_t0_ms, rate_bytes, last_end;
   bool waited; /* the pending read had to wait for the swarm */
+  bool background; /* a probe or warmup copy: yields to players */
   int64_t bytes_warm, bytes_cache, bytes_swarm; /* delivered, by source */
   /* the window: pieces [win_first, win_last]; win_first < 0 = none */
   int win_first, win_last;

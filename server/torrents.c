@@ -398,7 +398,9 @@ void rg_tm_update_priorities(rg_tm *tm, rg_torrent *t) {
     if (r->win_first < 0)
       continue;
     for (int p = r->win_first; p <= r->win_last && p < n; p++) {
-      uint8_t want = p - r->win_first < urgent ? 7 : p - r->win_first < 4 * urgent ? 5 : 2;
+      int k = p - r->win_first;
+      uint8_t want = r->background ? (k < urgent ? 3 : 1)
+                                   : k < urgent ? 7 : k < 4 * urgent ? 5 : 2;
       if (!rg_have(t, p) && prio[p] < want)
         prio[p] = want;
     }
@@ -407,14 +409,16 @@ void rg_tm_update_priorities(rg_tm *tm, rg_torrent *t) {
     rg_engine_set_piece_priorities(tm->o.engine, t->ih, prio, n);
     memcpy(t->prio_sent, prio, (size_t)n);
   }
-  /* deadlines: set once per piece (re-setting cancels requests) */
+  /* deadlines: set once per piece (re-setting cancels requests); a
+   * background reader's come after any player's */
   for (rg_reader *r = t->readers; r; r = r->next) {
     if (r->win_first < 0)
       continue;
     for (int p = r->win_first, k = 0; p <= r->win_last && p < n && k < urgent;
          p++, k++)
       if (!rg_have(t, p) && !t->deadline[p]) {
-        rg_engine_set_piece_deadline(tm->o.engine, t->ih, p, 50 * k);
+        rg_engine_set_piece_deadline(tm->o.engine, t->ih, p,
+                                     (r->background ? 2000 : 0) + 50 * k);
         t->deadline[p] = 1;
       }
   }

@@ -777,7 +777,7 @@ static int fill_job(job *j, rg_bread *b, uint8_t *buf) {
 
 static void run_fill(hub *h, fill *f, uint8_t *buf) {
   rg_bread *b = NULL;
-  int rc = rg_bread_open(f->tm, f->hash, f->index, f->timeout_s, &b);
+  int rc = rg_bread_open_ex(f->tm, f->hash, f->index, f->timeout_s, true, &b);
   if (rc)
     rg_warn("fill of %s/%d: cannot open: %s", f->hash, f->index, strerror(-rc));
   while (f->jobs) {
