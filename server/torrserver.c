@@ -664,6 +664,19 @@ static void on_wait_close(struct evhttp_connection *evcon, void *arg) {
 static void play_now(rg_app *app, struct evhttp_request *req, rg_torrent *t,
                      long id) {
   const rg_tinfo *ti = rg_torrent_info(t);
+  if (id == 0) {
+    /* no index=: fine when there is only one file to play */
+    int n, *v = file_order(ti, &n);
+    free(v);
+    if (n != 1) {
+      rg_http_error(req, 400,
+                    "play needs index=N: torrent %s has %d files (ids start "
+                    "at 1)",
+                    rg_torrent_hex(t), n);
+      return;
+    }
+    id = 1;
+  }
   int index = index_of_id(ti, id);
   if (index < 0) {
     rg_http_error(req, 404, "torrent %s has no file id %ld (ids start at 1)",
@@ -820,10 +833,10 @@ static void stream_torrent(rg_app *app, struct evhttp_request *req,
       playlist_one(app, req, t, playlist_from(app, req, t, false));
     }
   } else if (flag(req, "play")) {
-    if (id < 1)
+    if (id < 0)
       rg_http_error(req, 400, "play needs index=N (file ids start at 1)");
     else
-      play_when_ready(app, req, t, id, false);
+      play_when_ready(app, req, t, id, false); /* 0: the only file */
   } else if (flag(req, "preload")) {
     play_when_ready(app, req, t, id, true);
   } else {

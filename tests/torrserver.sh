@@ -69,6 +69,9 @@ check_status "HEAD /stream?…&play → 200" 200
 check_eq "HEAD: Content-Length" "$(file_size "$E10")" "$(hdr Content-Length)"
 http GET "$URL/stream?link=$HASH&index=9&play&api_key=$API_KEY"
 check_status "play of a file id that does not exist → 404" 404
+http GET "$URL/stream?link=$HASH&play&api_key=$API_KEY"
+check_status "play without index= of a torrent with two files → 400" 400
+check "the error says index= is needed" sh -c 'printf "%s" "$1" | grep -q "index=N"' _ "$(jget error "$BODY")"
 http GET "$URL/stream?link=$HASH&index=1&play" -H "X-Api-Key: wrong"
 check_status "/stream?link= with a wrong key → 401" 401
 
@@ -199,6 +202,10 @@ code=$(curl -sS -g --noproxy '*' --max-time 60 "${BASIC[@]}" -r 70000-200000 -o 
 check_eq "a seek on the same URL → 206" 206 "$code"
 check "the seek equals the source" sh -c 'dd if="$1" iflag=skip_bytes,count_bytes skip=70000 count=130001 status=none | cmp -s - "$2"' _ "$T/src/url/Film.mkv" "$T/film.r"
 check_eq "the .torrent was fetched once for both requests" 1 "$(grep -c 'GET /film.torrent' "$T/httpd.out")"
+code=$(curl -sS -g --noproxy '*' --max-time 60 "${BASIC[@]}" -r 0-65535 -o "$T/film.noidx" -w '%{http_code}' \
+  "$URL/stream/Film.mkv?link=$FILM_HASH&play")
+check_eq "play without index= of a single-file torrent → 206" 206 "$code"
+check "and it is that file" sh -c 'head -c 65536 "$1" | cmp -s - "$2"' _ "$T/src/url/Film.mkv" "$T/film.noidx"
 http GET "$URL/stream?link=$FILM_URL&stat" "${BASIC[@]}"
 check_eq "/stream?link=URL&stat: the torrent's hash" "$FILM_HASH" "$(jget hash "$BODY")"
 ts_post /torrents "{\"action\":\"add\",\"link\":\"$HTTPD_URL/other.torrent?apikey=SECRET\",\"title\":\"Other\",\"poster\":\"p3\"}" "${BASIC[@]}"
