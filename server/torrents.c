@@ -410,16 +410,19 @@ void rg_tm_update_priorities(rg_tm *tm, rg_torrent *t) {
     memcpy(t->prio_sent, prio, (size_t)n);
   }
   /* deadlines: set once per piece (re-setting cancels requests); a
-   * background reader's come after any player's */
+   * background reader's come after any player's, and a player that needs
+   * a piece a background reader asked for first takes it over (deadline[p]
+   * is 1 for a player's, 2 for a background reader's) */
   for (rg_reader *r = t->readers; r; r = r->next) {
     if (r->win_first < 0)
       continue;
+    uint8_t mine = r->background ? 2 : 1;
     for (int p = r->win_first, k = 0; p <= r->win_last && p < n && k < urgent;
          p++, k++)
-      if (!rg_have(t, p) && !t->deadline[p]) {
+      if (!rg_have(t, p) && (!t->deadline[p] || t->deadline[p] > mine)) {
         rg_engine_set_piece_deadline(tm->o.engine, t->ih, p,
                                      (r->background ? 2000 : 0) + 50 * k);
-        t->deadline[p] = 1;
+        t->deadline[p] = mine;
       }
   }
   /* deadlines outside every window go (their priority drops to 1: reset) */
@@ -883,14 +886,31 @@ rg_torrent *rg_tm_find(rg_tm *tm, const char *hex) {
   return find_ih(tm, ih);
 }
 
+/* Fails every pending read of T with ERR; returns how many. A read's
+ * callback may close its reader (and others of T), so the list is scanned
+ * again from its head after each one. */
+static int fail_waiting_reads(rg_torrent *t, int err) {
+  int n = 0;
+  for (bool again = true; again;) {
+    again = false;
+    for (rg_reader *r = t->readers; r; r = r->next)
+      if (r->pending) {
+        rg_reader_fail(r, err);
+        n++;
+        again = true;
+        break;
+      }
+  }
+  return n;
+}
+
 int rg_tm_remove(rg_tm *tm, rg_torrent *t, bool delete_data) {
   for (int i = 0; i < tm->nhooks; i++)
     if (tm->hooks[i].on_removed)
       tm->hooks[i].on_removed(t, tm->hooks[i].arg);
   if (t->playing)
     rg_tm_set_playing(tm, t, false, 0);
-  for (rg_reader *r = t->readers; r; r = r->next)
-    rg_reader_fail(r, -ENOENT);
+  fail_waiting_reads(t, -ENOENT);
   deactivate(tm, t, delete_data);
   if (delete_data) {
     char *sp = save_path(tm, t);
@@ -938,19 +958,8 @@ void rg_tm_stop_reads(rg_tm *tm) {
     return;
   tm->stopping = true;
   int n = 0;
-  for (rg_torrent *t = tm->head; t; t = t->next) {
-    /* a callback may close readers (of this torrent only): rescan */
-    for (bool again = true; again;) {
-      again = false;
-      for (rg_reader *r = t->readers; r; r = r->next)
-        if (r->pending) {
-          rg_reader_fail(r, -ESHUTDOWN);
-          n++;
-          again = true;
-          break;
-        }
-    }
-  }
+  for (rg_torrent *t = tm->head; t; t = t->next)
+    n += fail_waiting_reads(t, -ESHUTDOWN);
   if (n)
     rg_info("shutting down: %d waiting read%s failed", n, n == 1 ? "" : "s");
 }

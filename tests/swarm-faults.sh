@@ -124,6 +124,22 @@ spawn stall-hls curl -sS -g --noproxy '*' --max-time 200 -o /dev/null -H "X-Api-
 api POST "/api/torrents/$GH/warmup" >/dev/null
 sleep 2
 check "the daemon answers while those reads wait" sh -c '[ "$(cat "$1/status")" = 202 ] || [ "$(cat "$1/status")" = 200 ]' _ "$T"
+# a torrent removed while two players wait on it: both reads end, at once
+make_random "$T/h.bin" 4
+make_torrent "$T/h.torrent" "$T/h.bin" --piece-size $PIECE
+HH=$THASH
+api POST /api/torrents -H 'Content-Type: application/x-bittorrent' --data-binary "@$T/h.torrent" >/dev/null
+HU=$(stream_url "$HH" 0)
+spawn del-get1 curl -sS -g --noproxy '*' --max-time 100 -o /dev/null -H "X-Api-Key: $API_KEY" "$HU"
+D1=$LAST_PID
+spawn del-get2 curl -sS -g --noproxy '*' --max-time 100 -o /dev/null -H "X-Api-Key: $API_KEY" -r 2000000- "$HU"
+D2=$LAST_PID
+sleep 1
+api DELETE "/api/torrents/$HH" >/dev/null
+check_status "DELETE of a torrent two players wait on → 200" 200
+check "both waiting GETs end within 5 s" wait_until 5 eval '! alive $D1 && ! alive $D2'
+check "the daemon is still running" alive "$DPID"
+untrack "$D1"; untrack "$D2"
 t0=$(now_ms)
 kill -TERM "$DPID"
 wait_gone "$DPID" 60
