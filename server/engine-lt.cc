@@ -95,7 +95,7 @@ struct rg_engine {
   int64_t banned_peers = 0;
   /* The blocklist's ranges, and the addresses banned for corrupt data since
    * start: the session filter is always both (apply_filter). */
-  std::vector<rg_ip_range> list_ranges;
+  lt::ip_filter list_filter;
   std::set<lt::address> banned;
   std::vector<rg_portmap> portmaps;
 };
@@ -450,6 +450,7 @@ extern "C" rg_alert *rg_engine_pop_alerts(rg_engine *e, size_t *n) {
     if (!out)
       return nullptr;
     size_t k = 0;
+    bool filter_dirty = false;
     for (lt::alert *a : v) {
       rg_alert r;
       memset(&r, 0, sizeof r);
@@ -541,7 +542,7 @@ extern "C" rg_alert *rg_engine_pop_alerts(rg_engine *e, size_t *n) {
         lt::address ip = ba->endpoint.address();
         if (!ip.is_unspecified() && e->banned.insert(ip).second) {
           e->banned_peers++;
-          apply_filter(e);
+          filter_dirty = true; /* applied once, after this batch */
         }
         break;
       }
@@ -566,6 +567,13 @@ extern "C" rg_alert *rg_engine_pop_alerts(rg_engine *e, size_t *n) {
         memcpy(r.ih, key.data(), 20);
       copy_msg(r.msg, sizeof r.msg, a->message());
       out[k++] = r;
+    }
+    if (filter_dirty) {
+      try {
+        apply_filter(e);
+      } catch (...) {
+        rg_warn("cannot add banned peers to the IP filter");
+      }
     }
     *n = k;
     if (k == 0) {
@@ -1149,10 +1157,7 @@ static lt::address range_addr(int family, const uint8_t *b) {
 /* Installs the blocklist's ranges plus every banned address as the session's
  * IP filter. Turns on the ip_block alerts counted in blocked_peers. */
 static void apply_filter(rg_engine *e) {
-  lt::ip_filter f;
-  for (const rg_ip_range &r : e->list_ranges)
-    f.add_rule(range_addr(r.family, r.first), range_addr(r.family, r.last),
-               lt::ip_filter::blocked);
+  lt::ip_filter f = e->list_filter;
   for (const lt::address &a : e->banned)
     f.add_rule(a, a, lt::ip_filter::blocked);
   lt::settings_pack cur = e->ses->get_settings();
@@ -1171,7 +1176,11 @@ extern "C" int rg_engine_set_ip_filter(rg_engine *e, const rg_ip_range *r,
   if (!e)
     return -EINVAL;
   try {
-    e->list_ranges.assign(r, r + n);
+    lt::ip_filter f;
+    for (size_t i = 0; i < n; i++)
+      f.add_rule(range_addr(r[i].family, r[i].first),
+                 range_addr(r[i].family, r[i].last), lt::ip_filter::blocked);
+    e->list_filter = std::move(f);
     apply_filter(e);
     return 0;
   } catch (std::bad_alloc &) {
