@@ -27,6 +27,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,6 +38,15 @@
 #define MAX_REDIRECTS 5
 #define SEEN_N 32
 #define SEEN_TTL_MS (10 * 60 * 1000)
+#define MAX_FETCHES 16   /* fetch threads at once */
+#define STOP_WAIT_MS 3000 /* how long shutdown waits for them */
+
+/* Live fetch threads, and the shutdown flag their transfers watch: libcurl
+ * must be idle before curl_global_cleanup. */
+static pthread_mutex_t fetch_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fetch_cv = PTHREAD_COND_INITIALIZER;
+static int fetches;
+static atomic_bool fetch_stop;
 
 bool rg_tlink_is_url(const char *link) {
   return link && (strncasecmp(link, "http://", 7) == 0 ||
@@ -66,9 +77,13 @@ int rg_tlink_add(rg_app *app, const char *link, const char *title,
       *cause = rg_strdup("cannot add the torrent");
     return rc;
   }
-  rg_info("%s: added by %s%s", rg_torrent_hex(*out),
-          is_magnet ? "magnet" : "info hash",
-          *existed ? " (already known)" : "");
+  /* players repeat the same link on every seek: only a new one is news */
+  if (*existed)
+    rg_debug("%s: added by %s (already known)", rg_torrent_hex(*out),
+             is_magnet ? "magnet" : "info hash");
+  else
+    rg_info("%s: added by %s", rg_torrent_hex(*out),
+            is_magnet ? "magnet" : "info hash");
   return 0;
 }
 
@@ -105,6 +120,18 @@ static void seen_put(const char *url, rg_torrent *t) {
 }
 
 void rg_tlink_cleanup(void) {
+  atomic_store(&fetch_stop, true);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += STOP_WAIT_MS / 1000;
+  pthread_mutex_lock(&fetch_mu);
+  while (fetches > 0 &&
+         pthread_cond_timedwait(&fetch_cv, &fetch_mu, &until) == 0)
+    ;
+  if (fetches > 0)
+    rg_warn("%d .torrent fetch%s still running at shutdown", fetches,
+            fetches == 1 ? "" : "es");
+  pthread_mutex_unlock(&fetch_mu);
   for (int i = 0; i < SEEN_N; i++) {
     free(seen[i].url);
     seen[i].url = NULL;
@@ -178,6 +205,13 @@ static void fail(struct job *j, int status, char *msg) {
 
 /* One GET of URL with what is left of the time budget: 0 when an answer
  * came (*CODE), or -1 with the job's error set. */
+/* Aborts the transfer once the daemon is stopping. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow) {
+  (void)arg, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+  return atomic_load(&fetch_stop) ? 1 : 0;
+}
+
 static int get_once(struct job *j, CURL *c, const char *url, int64_t left_ms,
                     long *code) {
   free(j->body);
@@ -192,6 +226,8 @@ static int get_once(struct job *j, CURL *c, const char *url, int64_t left_ms,
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MAX_TORRENT_FILE);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "reelgate/" PACKAGE_VERSION);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
   CURLcode rc = curl_easy_perform(c);
@@ -271,6 +307,10 @@ static void *fetch_thread(void *arg) {
   free(url);
   if (rg_loop_call(job_finish, j) != 0)
     job_free(j); /* the daemon is stopping; the request goes with it */
+  pthread_mutex_lock(&fetch_mu);
+  fetches--;
+  pthread_cond_broadcast(&fetch_cv);
+  pthread_mutex_unlock(&fetch_mu);
   return NULL;
 }
 
@@ -322,6 +362,20 @@ void rg_tlink_fetch(rg_app *app, struct evhttp_request *req, const char *url,
       free_arg(arg);
     return;
   }
+  pthread_mutex_lock(&fetch_mu);
+  bool busy = fetches >= MAX_FETCHES || atomic_load(&fetch_stop);
+  if (!busy)
+    fetches++;
+  pthread_mutex_unlock(&fetch_mu);
+  if (busy) {
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                      "5");
+    rg_http_error(req, 503, "%d .torrent fetches are running; try again",
+                  MAX_FETCHES);
+    if (free_arg)
+      free_arg(arg);
+    return;
+  }
   struct job *j = rg_calloc(1, sizeof *j);
   j->app = app;
   j->req = req;
@@ -344,6 +398,9 @@ void rg_tlink_fetch(rg_app *app, struct evhttp_request *req, const char *url,
       evhttp_connection_set_closecb(j->evcon, NULL, NULL);
     rg_http_error(req, 503, "cannot start a fetch of %s", j->shown);
     job_free(j);
+    pthread_mutex_lock(&fetch_mu);
+    fetches--;
+    pthread_mutex_unlock(&fetch_mu);
   }
   pthread_attr_destroy(&at);
 }
