@@ -43,6 +43,9 @@ if [ -z "${PYTHON:-}" ]; then
   [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import random; random.Random(1).randbytes' 2>/dev/null &&
     PYTHON=/usr/bin/python3
 fi
+# a path, never the bare name: the python3 function below would shadow it
+# (spawn must start the program itself)
+case $PYTHON in */*) ;; *) PYTHON=$(type -P "$PYTHON" || echo "$PYTHON") ;; esac
 python3() { "$PYTHON" "$@"; }
 
 N=0 FAILS=0
