@@ -151,13 +151,16 @@ static void flush_have(rg_tm *tm) {
   tm->last_flush_ms = rg_now_ms();
 }
 
-/* Installs metadata: allocates piece maps (keeping HAVE when it fits). */
+/* Installs metadata: allocates piece maps (keeping HAVE when it fits). The
+ * info dict's name becomes the torrent's name (a magnet's dn= is only a
+ * hint, often an indexer's label); the title a person or a sync job gave
+ * stays the user-facing override. */
 static void set_info(rg_tm *tm, rg_torrent *t, rg_tinfo *ti,
                      const uint8_t *have, size_t have_len) {
   t->ti = ti;
-  if (!t->name || !*t->name) {
+  if ((ti->name && *ti->name) || !t->name) {
     free(t->name);
-    t->name = rg_strdup(ti->name);
+    t->name = rg_strdup(ti->name ? ti->name : "");
   }
   size_t n = ((size_t)ti->num_pieces + 7) / 8;
   free(t->have);

@@ -92,7 +92,10 @@ typedef struct rg_tm_stats {
 void rg_tm_stats_get(rg_tm *tm, rg_tm_stats *s);
 
 const char *rg_torrent_hex(const rg_torrent *t);
+/* The name: the info dict's once the metadata is known, a magnet's dn=
+ * before (may be NULL). */
 const char *rg_torrent_name(const rg_torrent *t);
+/* The title a person or a sync job gave it (may be NULL). */
 const char *rg_torrent_title(const rg_torrent *t);
 /* NULL until metadata is known. */
 const rg_tinfo *rg_torrent_info(const rg_torrent *t);

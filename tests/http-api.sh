@@ -38,12 +38,23 @@ for f in version uptime_s torrents active metadata_fetches cache_bytes cache_bud
   check "status has '$f'" sh -c 'printf "%s" "$1" | python3 -c "import json,sys; sys.exit(0 if sys.argv[1] in json.load(sys.stdin) else 1)" "$2"' _ "$BODY" "$f"
 done
 
-# ---- add: magnet (the seeded pack)
-add_link "$PACK_MAGNET" "Pack Title"
+# ---- add: magnet (the seeded pack), whose dn= is an indexer's label, not
+# the info dict's name
+LABEL_MAGNET="magnet:?xt=urn:btih:$PACK_HASH&dn=Indexer.Label.1080p"
+for pe in $(py magnetpart "$PACK_MAGNET" x.pe); do LABEL_MAGNET="$LABEL_MAGNET&x.pe=$pe"; done
+add_link "$LABEL_MAGNET" "Pack Title"
 check_status "add magnet → 201" 201
 check_eq "add magnet returns its info_hash" "$PACK_HASH" "$HASH"
 check_eq "add magnet keeps the title" "Pack Title" "$(jget title "$BODY")"
+check_eq "before the metadata, the name is the magnet's dn=" Indexer.Label.1080p "$(jget name "$BODY")"
 check "pack metadata arrives from the seeder" wait_metadata "$PACK_HASH" 30
+torrent "$PACK_HASH"
+check_eq "with the metadata, the name is the info dict's; the title stays" \
+  "pack Pack Title" "$(jget name "$BODY") $(jget title "$BODY")"
+if command -v sqlite3 >/dev/null 2>&1; then
+  check_eq "the info dict's name is stored" pack \
+    "$(sqlite3 "file:$DATA/reelgate.db?mode=ro" "SELECT name FROM torrents WHERE hash='$PACK_HASH'")"
+fi
 add_link "$PACK_MAGNET"
 check_status "adding the same magnet again → 200" 200
 
