@@ -13,6 +13,14 @@
  *           automatic entries (an entry a person deleted is not re-created
  *           at the next start).
  *
+ * Automatic episodes: an episode that already has an entry (same show by
+ * title key — rg_release_title_key — and season and episode, a year known
+ * on both sides agreeing; made by a person, the sync job or an earlier
+ * scan, from any torrent) gets none, so a season pack the sync job took
+ * only some episodes from adds no second entry for the rest. A new episode
+ * of a show the library has takes that show's title and year, so it lands
+ * in the same folder as the sync job's (TMDB-named) entries.
+ *
  * Paths: movies/Title (Year)/Title (Year).ext and
  * tv/Show (Year)/Season 01/Show (Year) - S01E02.ext. A path is decided once,
  * when the entry is made (or edited to another title), and stored:
@@ -165,6 +173,7 @@ typedef struct ent {
   rg_lib_entry e; /* title, imdb_id, path owned */
   char *ident;    /* identity key */
   char *lpath;    /* lowercased path */
+  char *skey;     /* episodes: the show's title key (rg_release_title_key) */
   char fkey[52];  /* "hash/index" */
   int64_t added;
 } ent;
@@ -499,15 +508,23 @@ static void ent_free(ent *x) {
   free(x->e.path);
   free(x->ident);
   free(x->lpath);
+  free(x->skey);
   free(x);
 }
 
 static void index_ent(rg_library *lib, ent *x) {
   free(x->ident);
   free(x->lpath);
+  free(x->skey);
   x->ident =
       identity(x->e.kind, x->e.title, x->e.year, x->e.season, x->e.episode);
   x->lpath = lower_dup(x->e.path);
+  x->skey = NULL;
+  if (strcmp(x->e.kind, "episode") == 0) {
+    char k[256];
+    rg_release_title_key(x->e.title, k, sizeof k);
+    x->skey = rg_strdup(k);
+  }
   snprintf(x->fkey, sizeof x->fkey, "%s/%d", x->e.hash, x->e.file_index);
   x->e.ino = ino_of(lib, x->e.path);
   smap_put(&lib->by_lpath, x->lpath, x, 0);
@@ -1436,7 +1453,49 @@ static bool titles_match(const char *a, const char *b) {
   return strcasecmp(a, b) == 0;
 }
 
-/* Tries one automatic entry: 1 made, 0 not, -EIO (roll back). */
+/* The entry, however it was made, that already is episode SEASON×EPISODE
+ * of the show whose title key is SKEY; a year known on both sides must
+ * agree. NULL if none. */
+static const ent *episode_of(rg_library *lib, const char *skey, int year,
+                             int season, int episode) {
+  for (size_t i = 0; i < lib->n; i++) {
+    const ent *x = lib->ents[i];
+    if (x->skey && x->e.season == season && x->e.episode == episode &&
+        strcmp(x->skey, skey) == 0 &&
+        (!year || !x->e.year || x->e.year == year))
+      return x;
+  }
+  return NULL;
+}
+
+/* The show folder an automatic episode of SKEY (YEAR, 0 = not in the name)
+ * of SEASON joins: an episode entry of that show whose title and year it
+ * takes, or NULL. A year in the name must match. Without one, an entry with
+ * a year (the sync job's, from TMDB, or a person's) is preferred, then one
+ * of the same season, then one a person or the sync job made. */
+static const ent *show_of(rg_library *lib, const char *skey, int year,
+                          int season) {
+  const ent *best = NULL;
+  int best_score = -1;
+  for (size_t i = 0; i < lib->n; i++) {
+    const ent *x = lib->ents[i];
+    if (!x->skey || strcmp(x->skey, skey) != 0 || (year && x->e.year != year))
+      continue;
+    int score = (x->e.year ? 4 : 0) + (x->e.season == season ? 2 : 0) +
+                (x->e.automatic ? 0 : 1);
+    if (score > best_score) {
+      best = x;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+/* Tries one automatic entry: 1 made, 0 not, -EIO (roll back). An episode
+ * that already has an entry (any torrent, made by a person, the sync job or
+ * an earlier scan) is left alone: a season pack the sync job took only some
+ * episodes from must not add a second entry for the others. A new episode
+ * of a show already in the library goes into that show's folder. */
 static int auto_add(rg_library *lib, rg_torrent *t, int index, const char *kind,
                     const rg_release *r, int year) {
   char fkey[52];
@@ -1452,9 +1511,28 @@ static int auto_add(rg_library *lib, rg_torrent *t, int index, const char *kind,
   in.season = r->season;
   in.episode = r->episode;
   in.automatic = true;
+  char *show_title = NULL;
+  if (strcmp(kind, "episode") == 0) {
+    char skey[256];
+    rg_release_title_key(r->title, skey, sizeof skey);
+    const ent *have =
+        skey[0] ? episode_of(lib, skey, year, r->season, r->episode) : NULL;
+    if (have) {
+      rg_info("%s file %d: S%02dE%02d already is %s; no automatic entry",
+              in.hash, index, r->season, r->episode, have->e.path);
+      return 0;
+    }
+    const ent *show = skey[0] ? show_of(lib, skey, year, r->season) : NULL;
+    if (show) {
+      show_title = rg_strdup(show->e.title);
+      in.title = show_title;
+      in.year = show->e.year;
+    }
+  }
   ent *x = NULL;
   char *cause = NULL;
   int rc = add_locked(lib, &in, true, &x, &cause);
+  free(show_title);
   if (rc) {
     if (rc != -EEXIST)
       rg_warn("%s file %d: no automatic entry: %s", in.hash, index,

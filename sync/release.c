@@ -630,3 +630,16 @@ bool rg_release_parse(const char *name, rg_release *out) {
     out->title[--tl] = 0;
   return tl > 0;
 }
+
+void rg_release_title_key(const char *title, char *out, size_t cap) {
+  size_t o = 0;
+  if (!cap)
+    return;
+  for (const unsigned char *p = (const unsigned char *)title; *p; p++) {
+    if (o + 1 >= cap)
+      break;
+    if (*p >= 0x80 || isalnum(*p))
+      out[o++] = (char)tolower(*p);
+  }
+  out[o] = 0;
+}

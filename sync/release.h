@@ -5,6 +5,7 @@
 #define RG_RELEASE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct rg_release {
   char title[256]; /* cleaned: dots/underscores → spaces, as in the name */
@@ -19,5 +20,11 @@ typedef struct rg_release {
 /* Parses NAME (a torrent name or a file name, extension allowed). Returns
  * true when at least a title was found. Never reads past NAME's NUL. */
 bool rg_release_parse(const char *name, rg_release *out);
+
+/* A title reduced to what names of one show share: ASCII letters and digits
+ * lowercased, bytes of other UTF-8 characters kept, everything else dropped
+ * ("Marvel's Agents of S.H.I.E.L.D." and "Marvels Agents of S H I E L D"
+ * give one key). At most CAP-1 bytes, NUL-terminated. */
+void rg_release_title_key(const char *title, char *out, size_t cap);
 
 #endif

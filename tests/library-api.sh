@@ -169,5 +169,48 @@ check_status "upload it again" 201
 library
 check_eq "the episode comes back with its old inode" "$E1_INO" "$(entry_field path "'$E1'" inode)"
 
+# ---- a season pack of a show already in the library (as after a sync
+# job's partial pack upgrade): episodes that have an entry get no second,
+# year-less automatic one; a new episode joins the show's folder
+for e in 01 02; do
+  f="Better.Call.Saul.S01E$e.720p.HDTV.x264-OLD.mkv"
+  mkfile "$T/src/$f" 21M
+  make_torrent "$T/bcs$e.torrent" "$T/src/$f"
+  eval "BCS${e}_HASH=\$THASH"
+  upload "$T/bcs$e.torrent"
+  check_status "upload the old S01E$e" 201
+  library
+  id=$(entry_field info_hash "'$THASH'" id)
+  # what the sync job makes: the TMDB title and year, not automatic
+  api PATCH "/api/library/$id" -H 'Content-Type: application/json' --data-binary '{"year":2015}' >/dev/null
+  check_status "S01E$e gets the show's year" 200
+done
+BCS="tv/Better Call Saul (2015)/Season 01/Better Call Saul (2015)"
+BPACK=Better.Call.Saul.S01.1080p.BluRay.x264-NEW
+for e in 01 02 03; do
+  mkfile "$T/src/$BPACK/Better.Call.Saul.S01E$e.1080p.BluRay.x264-NEW.mkv" 21M
+done
+make_torrent "$T/bpack.torrent" "$T/src/$BPACK"
+BPACK_HASH=$THASH
+upload "$T/bpack.torrent"
+check_status "upload a pack of the same season" 201
+# the sync job takes S01E01 from the pack (an upgrade, the same identity)
+library
+I01=$(entry_field path "'$BCS - S01E01.mkv'" inode)
+F01=$(tfield "$BPACK_HASH" "[f['index'] for f in j['files'] if f['path'].endswith('S01E01.1080p.BluRay.x264-NEW.mkv')][0]")
+body=$(printf '{"info_hash":"%s","file_index":%s,"kind":"episode","title":"Better Call Saul","year":2015,"season":1,"episode":1,"tmdb_id":60059}' "$BPACK_HASH" "$F01")
+api POST /api/library -H 'Content-Type: application/json' --data-binary "$body" >/dev/null
+check_status "the pack's S01E01 replaces the old one" 201
+library
+bcs() { jget "' '.join('%d:%s' % (e['episode'], e['$1']) for e in j['entries'] if e['kind'] == 'episode' and e['season'] == 1 and 'saul' in e['title'].lower())" "$LIB"; }
+check_eq "one entry per episode, all in the show's folder" \
+  "1:$BCS - S01E01.mkv 2:$BCS - S01E02.mkv 3:$BCS - S01E03.mkv" "$(bcs path)"
+check_eq "S01E01 plays the pack, S01E02 still the old torrent, S01E03 the pack" \
+  "1:$BPACK_HASH 2:$BCS02_HASH 3:$BPACK_HASH" "$(bcs info_hash)"
+check_eq "only the new episode is automatic" "1:False 2:False 3:True" "$(bcs automatic)"
+check_eq "S01E01 kept its inode" "$I01" "$(entry_field path "'$BCS - S01E01.mkv'" inode)"
+check_eq "no year-less Better Call Saul folder" 0 \
+  "$(jget "len([e for e in j['entries'] if e['path'].startswith('tv/Better Call Saul/')])" "$LIB")"
+
 stop_daemon
 finish
