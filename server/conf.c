@@ -177,6 +177,10 @@ static const conf_key keys[] = {
      NULL, NULL,
      "score a release must beat the current one by to replace it (100 = one "
      "ladder tier; audio and REMUX add up to 99)"},
+    {"sync_upgrade_recheck_h", T_INT, OFF(sync_upgrade_recheck_h), "24", 0,
+     100000, NULL, NULL,
+     "hours before a title or episode in the library is searched for an "
+     "upgrade again (0 = every run; a run started with force=1 ignores it)"},
     {"sync_movie_lists", T_STRING, OFF(sync_movie_lists), "popular,trending",
      0, 255, NULL, NULL,
      "TMDB movie lists: popular, trending, trending_day, now_playing, "

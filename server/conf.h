@@ -66,6 +66,7 @@ typedef struct rg_conf {
   char *sync_reject;       /* "cam,ts,tc,screener,workprint,3d" */
   char *sync_languages;    /* "en" */
   int sync_upgrade_margin; /* 100 = one ladder tier */
+  int sync_upgrade_recheck_h; /* 24: upgrade searches per item at most */
   /* sync jobs: what to look for (sync/jobs.c) */
   char *sync_movie_lists;  /* "popular,trending" */
   int sync_movie_pages;    /* 1 */

@@ -1,8 +1,12 @@
 /* api-sync.c — the sync jobs under /api/sync (the key is checked by
  * http.c):
  *
- *   POST /api/sync/{movies|tv|watchlist}/run[?dry_run=1]
- *                                  202 {job, run_id, dry_run}; 409 running
+ *   POST /api/sync/{movies|tv|watchlist}/run[?dry_run=1][&force=1]
+ *                                  202 {job, run_id, dry_run, force}; 409
+ *                                  running. force: titles in the library
+ *                                  are searched for upgrades even when
+ *                                  searched less than
+ *                                  sync_upgrade_recheck_h hours ago.
  *   POST /api/sync/{job}/stop      202 {job, run_id, stopping}; 409 idle
  *   GET  /api/sync/status          {jobs: {movies: {running, current,
  *                                  last, schedule}, …}, services, ladder_ok}
@@ -41,17 +45,21 @@ static void job_action(rg_sync *s, struct evhttp_request *req, int k,
     char *d = rg_http_query(req, "dry_run");
     bool dry = truthy(d);
     free(d);
+    char *f = rg_http_query(req, "force");
+    bool force = truthy(f);
+    free(f);
     int64_t id = 0;
     char *cause = NULL;
-    int rc = rg_sync_start(s, k, dry, "api", &id, &cause);
+    int rc = rg_sync_start(s, k, dry, force, "api", &id, &cause);
     if (rc) {
       rg_http_error(req, rc == -EBUSY ? 409 : 500, "%s", cause);
       free(cause);
       return;
     }
     rg_http_json(req, 202,
-                 json_pack("{s:s, s:I, s:b}", "job", s->jobs[k].name, "run_id",
-                           (json_int_t)id, "dry_run", dry));
+                 json_pack("{s:s, s:I, s:b, s:b}", "job", s->jobs[k].name,
+                           "run_id", (json_int_t)id, "dry_run", dry, "force",
+                           force));
     return;
   }
   if (rg_sync_stop(s, k)) {

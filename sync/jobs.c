@@ -17,7 +17,13 @@
  * and kept unless a release beats the current one by sync_upgrade_margin;
  * the new entry takes the old one's identity (title, year), so
  * rg_library_add keeps its path and inode, and the old torrent goes once no
- * entry uses it.
+ * entry uses it. An item (movie, episode) searched for an upgrade is not
+ * searched again for sync_upgrade_recheck_h hours (sync_upgrade_checked)
+ * unless the run is forced.
+ *
+ * An episode in the library that the registry does not know (a person's,
+ * an automatic one) counts as present; a new episode of a show the library
+ * has takes that show's title and year, so it lands in the same folder.
  *
  * Torrents are added on the loop thread. A magnet's files are known only
  * after its metadata: the wanted entries are stored in sync_wanted and made
@@ -260,6 +266,13 @@ static void registry_put(rg_sync *s, int64_t show, int season, int episode,
   sqlite3_finalize(st);
 }
 
+/* The release name T stands for: the title it was added as (an indexer's
+ * release name), else its name (the info dict's once known). NULL if none. */
+static const char *release_of(rg_torrent *t) {
+  const char *title = rg_torrent_title(t);
+  return title && *title ? title : rg_torrent_name(t);
+}
+
 /* One library entry for file IDX of T. */
 static int make_entry(rg_sync *s, rg_torrent *t, int idx, const want *w,
                       int season, int episode, rg_sync_job *j) {
@@ -288,7 +301,7 @@ static int make_entry(rg_sync *s, rg_torrent *t, int idx, const want *w,
                   (unsigned long long)e->ino);
     if (!strcmp(w->kind, "episode"))
       registry_put(s, w->show_tmdb, season, episode, in.hash, idx,
-                   rg_torrent_name(t) ? rg_torrent_name(t) : "");
+                   release_of(t) ? release_of(t) : "");
   }
   rg_lib_entry_free(&e);
   free(cause);
@@ -441,7 +454,9 @@ int rg_sync_jobs_init(rg_sync *s, char **cause) {
       "CREATE TABLE IF NOT EXISTS sync_episodes(show_tmdb INTEGER NOT NULL,"
       " season INTEGER NOT NULL, episode INTEGER NOT NULL, hash TEXT,"
       " file_index INTEGER, release TEXT, added INTEGER,"
-      " PRIMARY KEY(show_tmdb, season, episode));";
+      " PRIMARY KEY(show_tmdb, season, episode));"
+      "CREATE TABLE IF NOT EXISTS sync_upgrade_checked(key TEXT PRIMARY KEY,"
+      " at INTEGER NOT NULL);";
   char *err = NULL;
   if (sqlite3_exec(db(s), sql, NULL, NULL, &err) != SQLITE_OK) {
     *cause = rg_printf("sync tables: %s", err ? err : "error");
@@ -477,8 +492,9 @@ void rg_sync_jobs_fini(rg_sync *s) {
 typedef struct lib_item {
   char kind[8];
   char *title, *imdb;
-  char *release; /* its torrent's name (or title) */
-  char *rtitle;  /* its torrent's title: the release name it was added as */
+  char *release; /* its torrent's title (the release it was added as), or
+                  * its name */
+  char *rname;   /* its torrent's name (the info dict's once known) */
   int year, season, episode;
   int64_t tmdb;
   char hash[41];
@@ -507,11 +523,9 @@ static void snap_one(const rg_lib_entry *e, void *arg) {
   x->tmdb = e->tmdb_id;
   memcpy(x->hash, e->hash, sizeof x->hash);
   rg_torrent *t = rg_tm_find(sn->s->app->tm, e->hash);
-  const char *rel = t ? rg_torrent_name(t) : NULL;
-  if (!rel && t)
-    rel = rg_torrent_title(t);
+  const char *rel = t ? release_of(t) : NULL;
   x->release = rel ? rg_strdup(rel) : NULL;
-  x->rtitle = t && rg_torrent_title(t) ? rg_strdup(rg_torrent_title(t)) : NULL;
+  x->rname = t && rg_torrent_name(t) ? rg_strdup(rg_torrent_name(t)) : NULL;
 }
 
 static void snap_fn(void *arg) {
@@ -525,7 +539,7 @@ static void snap_free(snap *sn) {
     free(sn->v[i].title);
     free(sn->v[i].imdb);
     free(sn->v[i].release);
-    free(sn->v[i].rtitle);
+    free(sn->v[i].rname);
   }
   free(sn->v);
   memset(sn, 0, sizeof *sn);
@@ -662,6 +676,7 @@ typedef struct have_op {
   uint8_t have[MAX_EPISODE_NUMBER + 1]; /* HAVE_* by episode number */
   char hash[MAX_EPISODE_NUMBER + 1][41];
   char *release[MAX_EPISODE_NUMBER + 1]; /* malloc'd; free with have_clear */
+  int64_t checked[MAX_EPISODE_NUMBER + 1]; /* last upgrade search, 0 never */
 } have_op;
 
 static void have_fn(void *arg) {
@@ -681,6 +696,23 @@ static void have_fn(void *arg) {
     snprintf(o->hash[e], sizeof o->hash[e], "%s",
              col_text(st, 1) ? col_text(st, 1) : "");
     o->release[e] = col_text(st, 2) ? rg_strdup(col_text(st, 2)) : NULL;
+  }
+  sqlite3_finalize(st);
+  /* when each episode was last searched for an upgrade */
+  char prefix[64];
+  int pl = snprintf(prefix, sizeof prefix, "tv:%lld:s%de", (long long)o->show,
+                    o->season);
+  st = prep(o->s, "SELECT key, at FROM sync_upgrade_checked WHERE"
+                  " substr(key, 1, ?) = ?");
+  if (!st)
+    return;
+  sqlite3_bind_int(st, 1, pl);
+  sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *k = col_text(st, 0);
+    int e = k && strlen(k) > (size_t)pl ? atoi(k + pl) : -1;
+    if (e >= 0 && e <= MAX_EPISODE_NUMBER)
+      o->checked[e] = sqlite3_column_int64(st, 1);
   }
   sqlite3_finalize(st);
   /* wanted but not yet made also counts: don't add (or upgrade) it twice */
@@ -703,6 +735,47 @@ static void have_fn(void *arg) {
 static void have_clear(have_op *o) {
   for (int e = 0; e <= MAX_EPISODE_NUMBER; e++)
     free(o->release[e]);
+}
+
+/* Upgrade searches are throttled per item (a movie, an episode): the
+ * table sync_upgrade_checked holds when each was last searched for an
+ * upgrade; it is not searched again for sync_upgrade_recheck_h hours unless
+ * the run is forced. Keys: "movie:tmdb:603" (as the negative cache),
+ * "tv:1399:s1e2". */
+typedef struct checked_op {
+  rg_sync *s;
+  const char *const *keys;
+  int n;
+  bool put;
+  int64_t at; /* get: when KEYS[0] was last searched, 0 never */
+} checked_op;
+
+static void checked_fn(void *arg) {
+  checked_op *o = arg;
+  if (!o->put) {
+    sqlite3_stmt *st =
+        prep(o->s, "SELECT at FROM sync_upgrade_checked WHERE key=?");
+    if (!st)
+      return;
+    sqlite3_bind_text(st, 1, o->keys[0], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      o->at = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return;
+  }
+  sqlite3_exec(db(o->s), "BEGIN", NULL, NULL, NULL);
+  for (int i = 0; i < o->n; i++) {
+    sqlite3_stmt *st = prep(o->s, "INSERT OR REPLACE INTO"
+                                  " sync_upgrade_checked(key, at) VALUES(?,?)");
+    if (!st)
+      break;
+    sqlite3_bind_text(st, 1, o->keys[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, rg_wall_s());
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+  }
+  if (sqlite3_exec(db(o->s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    sqlite3_exec(db(o->s), "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* ------------------------------------------------------------- a run */
@@ -790,6 +863,28 @@ static void neg_put(run *r, const char *key, const char *reason) {
               .put = true,
               .ttl_h = r->c->sync_negative_ttl_h};
   rg_sync_on_loop(r->s, neg_fn, &o);
+}
+
+/* Hours since an item last searched AT was searched for an upgrade, or -1
+ * when it is due (never searched, long enough ago, a forced run, or the
+ * throttle off). */
+static int upgrade_recent_h(run *r, int64_t at) {
+  int h = r->c->sync_upgrade_recheck_h;
+  if (r->j->force || h <= 0 || at <= 0)
+    return -1;
+  int64_t ago = rg_wall_s() - at;
+  if (ago < 0)
+    ago = 0;
+  return ago >= (int64_t)h * 3600 ? -1 : (int)(ago / 3600);
+}
+
+/* Records that the N items of KEYS were searched for an upgrade now (not
+ * in a dry run: it changes nothing). */
+static void upgrade_searched(run *r, const char *const *keys, int n) {
+  if (r->dry || n <= 0)
+    return;
+  checked_op o = {.s = r->s, .keys = keys, .n = n, .put = true};
+  rg_sync_on_loop(r->s, checked_fn, &o);
 }
 
 /* What we look for: a movie, a season pack or one episode. */
@@ -1033,11 +1128,11 @@ static int score_of(run *r, const char *release, int kind) {
   return v.ok ? v.score : 0;
 }
 
-/* What the release an entry plays scores. Its torrent's name (a magnet's
- * display name, or the metadata's) and the title it was added as (the
- * indexer's release name) may differ: the better one counts. */
+/* What the release an entry plays scores. Its torrent's name (the info
+ * dict's) and the title it was added as (the indexer's release name) may
+ * differ: the better one counts. */
 static int lib_score(run *r, const lib_item *x, int kind) {
-  int a = score_of(r, x->release, kind), b = score_of(r, x->rtitle, kind);
+  int a = score_of(r, x->release, kind), b = score_of(r, x->rname, kind);
   return a > b ? a : b;
 }
 
@@ -1112,6 +1207,21 @@ static void do_movie(run *r, const char *title, int year, int64_t tmdb,
   if (!cur)
     cur = find_movie(r, tmdb, imdb, title, year);
   int cur_score = cur ? lib_score(r, cur, RG_RANK_MOVIE) : 0;
+  if (cur) {
+    const char *keys[] = {key};
+    checked_op o = {.s = r->s, .keys = keys};
+    int ago = rg_sync_on_loop(r->s, checked_fn, &o) ? -1
+                                                    : upgrade_recent_h(r, o.at);
+    if (ago >= 0) {
+      rg_sync_log(r->j,
+                  "%s (%d): in the library (%s); searched for an upgrade %d h "
+                  "ago, again after %d h (sync_upgrade_recheck_h): kept",
+                  title, year, cur->release ? cur->release : cur->hash, ago,
+                  r->c->sync_upgrade_recheck_h);
+      count(r, &r->j->skipped);
+      goto out;
+    }
+  }
   target t = {.imdb = imdb,
               .title = title,
               .year = year,
@@ -1124,6 +1234,10 @@ static void do_movie(run *r, const char *title, int year, int64_t tmdb,
   char w[200] = "", hash[41] = "";
   char *cause = NULL;
   int idx, rc = search(r, &t, &cs, &idx, &v, w, sizeof w, &cause);
+  if (!rc && cur) {
+    const char *keys[] = {key};
+    upgrade_searched(r, keys, 1);
+  }
   if (rc) {
     if (rc != -ECANCELED) {
       rg_sync_log(r->j, "%s (%d): search failed: %s", title, year, cause);
@@ -1222,6 +1336,7 @@ typedef struct ep_state {
   bool missing;        /* not in the registry, not being added */
   bool upgradable;     /* present, and the ladder has room above it */
   bool done;           /* a pack took care of it this run */
+  bool searched;       /* present: an indexer answered its upgrade search */
   int score;           /* present: what its release scores */
   const char *release; /* present: its release name, or NULL */
   char hash[41];       /* present: the torrent it plays from */
@@ -1233,6 +1348,7 @@ typedef struct season_ctx {
   int year, season;
   int64_t show_id;
   bool watchlist;
+  const lib_item *folder; /* an entry of the show already in the library */
   ep_state eps[MAX_EPISODE_NUMBER];
   int n, nmiss, nup;
 } season_ctx;
@@ -1249,6 +1365,46 @@ static const lib_item *find_episode(run *r, const char *hash, int season,
   return NULL;
 }
 
+/* Is X an episode entry of SC's show? Its TMDB id says so; without one
+ * (an automatic entry, made from a release name), its title key and a
+ * year that does not contradict. */
+static bool of_show(const season_ctx *sc, const lib_item *x) {
+  if (strcmp(x->kind, "episode"))
+    return false;
+  if (x->tmdb)
+    return x->tmdb == sc->show_id;
+  char a[256], b[256];
+  rg_release_title_key(x->title, a, sizeof a);
+  rg_release_title_key(sc->show, b, sizeof b);
+  return a[0] && !strcmp(a, b) && (!x->year || !sc->year || x->year == sc->year);
+}
+
+/* The library's entry for episode EP of SC's season, however it was made
+ * (the registry knows only the sync job's), or NULL. */
+static const lib_item *find_show_episode(run *r, const season_ctx *sc,
+                                         int ep) {
+  for (size_t i = 0; i < r->lib.n; i++) {
+    const lib_item *x = &r->lib.v[i];
+    if (x->season == sc->season && x->episode == ep && of_show(sc, x))
+      return x;
+  }
+  return NULL;
+}
+
+/* An entry of SC's show whose title and year new episodes take, so that
+ * they land in the show's folder the library already has; NULL if none
+ * (then the TMDB name and year). */
+static const lib_item *find_show(run *r, const season_ctx *sc) {
+  const lib_item *best = NULL;
+  for (size_t i = 0; i < r->lib.n; i++) {
+    const lib_item *x = &r->lib.v[i];
+    if (of_show(sc, x) && (!best || (x->season == sc->season &&
+                                     best->season != sc->season)))
+      best = x;
+  }
+  return best;
+}
+
 /* The entry wanted for E: an upgrade takes the current entry's identity
  * (title, year, season, episode), so rg_library_add keeps its path and
  * inode. */
@@ -1256,8 +1412,9 @@ static void episode_want(const season_ctx *sc, const ep_state *e,
                          int file_index, want *w) {
   memset(w, 0, sizeof *w);
   snprintf(w->kind, sizeof w->kind, "episode");
-  w->title = e->cur ? e->cur->title : (char *)sc->show;
-  w->year = e->cur ? e->cur->year : sc->year;
+  const lib_item *like = e->cur ? e->cur : sc->folder;
+  w->title = like ? like->title : (char *)sc->show;
+  w->year = like ? like->year : sc->year;
   w->season = sc->season;
   w->episode = e->ep;
   w->file_index = file_index;
@@ -1427,6 +1584,7 @@ static void season_episode(run *r, season_ctx *sc, ep_state *e) {
       title_failed(r, cause);
     goto out;
   }
+  e->searched = !e->missing;
   if (idx < 0) {
     if (e->missing) {
       rg_sync_log(r->j, "%s S%02dE%02d: no acceptable release", sc->show,
@@ -1531,29 +1689,47 @@ static void do_season(run *r, const char *show, int year, int64_t show_id,
   h->season = season;
   if (rg_sync_on_loop(r->s, have_fn, h))
     goto out;
-  int top = rg_rank_tiers(r->s->rank) * 100 + 99;
+  int top = rg_rank_tiers(r->s->rank) * 100 + 99, nrecent = 0;
+  sc->folder = find_show(r, sc);
   for (int k = 0; k < sc->n; k++) {
     ep_state *e = &sc->eps[k];
     int en = e->ep;
-    if (h->have[en] == HAVE_NONE) {
+    const lib_item *other = NULL;
+    if (h->have[en] == HAVE_NONE &&
+        !(other = find_show_episode(r, sc, en))) {
       e->missing = true;
       sc->nmiss++;
       continue;
     }
-    if (h->have[en] != HAVE_REGISTRY || !h->hash[en][0])
+    if (other) {
+      /* in the library, not by this job (a person, an automatic entry) */
+      snprintf(e->hash, sizeof e->hash, "%s", other->hash);
+      e->cur = other;
+    } else if (h->have[en] != HAVE_REGISTRY || !h->hash[en][0]) {
       continue; /* being added or upgraded already */
-    snprintf(e->hash, sizeof e->hash, "%s", h->hash[en]);
-    e->release = h->release[en];
-    e->cur = find_episode(r, e->hash, season, en);
+    } else {
+      snprintf(e->hash, sizeof e->hash, "%s", h->hash[en]);
+      e->release = h->release[en];
+      e->cur = find_episode(r, e->hash, season, en);
+    }
     e->score = score_of(r, e->release, RG_RANK_EPISODE);
     if (e->cur && lib_score(r, e->cur, RG_RANK_EPISODE) > e->score)
       e->score = lib_score(r, e->cur, RG_RANK_EPISODE);
     if (!e->release && e->cur)
       e->release = e->cur->release;
     e->upgradable = e->score + r->c->sync_upgrade_margin <= top;
+    if (e->upgradable && upgrade_recent_h(r, h->checked[en]) >= 0) {
+      e->upgradable = false; /* searched for an upgrade not long ago */
+      nrecent++;
+    }
     if (e->upgradable)
       sc->nup++;
   }
+  if (nrecent)
+    rg_sync_log(r->j,
+                "%s season %d: %d episodes searched for an upgrade in the "
+                "last %d h (sync_upgrade_recheck_h): not searched again yet",
+                show, season, nrecent, r->c->sync_upgrade_recheck_h);
   if (!sc->nmiss) {
     rg_sync_log(r->j, "%s season %d: all %d aired episodes present%s", show,
                 season, sc->n,
@@ -1580,6 +1756,22 @@ static void do_season(run *r, const char *show, int year, int64_t show_id,
     }
     season_episode(r, sc, e);
   }
+  /* present episodes searched for an upgrade (alone, or beaten by a pack) */
+  char(*keys)[64] = rg_calloc((size_t)sc->n + 1, sizeof *keys);
+  const char **kp = rg_calloc((size_t)sc->n + 1, sizeof *kp);
+  int nk = 0;
+  for (int k = 0; k < sc->n; k++) {
+    const ep_state *e = &sc->eps[k];
+    if (e->missing || !e->upgradable || !(e->searched || e->done))
+      continue;
+    snprintf(keys[nk], sizeof keys[nk], "tv:%lld:s%de%d", (long long)show_id,
+             season, e->ep);
+    kp[nk] = keys[nk];
+    nk++;
+  }
+  upgrade_searched(r, kp, nk);
+  free(kp);
+  free(keys);
 out:
   have_clear(h);
   free(h);

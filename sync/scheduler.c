@@ -364,8 +364,8 @@ static void reap(rg_sync *s, rg_sync_job *j) {
   free(err);
 }
 
-int rg_sync_start(rg_sync *s, int k, bool dry_run, const char *trigger,
-                  int64_t *run_id, char **cause) {
+int rg_sync_start(rg_sync *s, int k, bool dry_run, bool force,
+                  const char *trigger, int64_t *run_id, char **cause) {
   rg_sync_job *j = &s->jobs[k];
   reap(s, j);
   pthread_mutex_lock(&s->lock);
@@ -393,6 +393,7 @@ int rg_sync_start(rg_sync *s, int k, bool dry_run, const char *trigger,
   j->run_id = sqlite3_last_insert_rowid(db(s));
   j->started = now;
   j->dry_run = dry_run;
+  j->force = force;
   snprintf(j->trigger, sizeof j->trigger, "%s", trigger);
   free(j->log);
   j->log = NULL;
@@ -421,8 +422,8 @@ int rg_sync_start(rg_sync *s, int k, bool dry_run, const char *trigger,
     *cause = rg_printf("cannot start a thread: %s", strerror(e));
     return -e;
   }
-  rg_info("sync %s: run %lld started (%s%s)", j->name, (long long)j->run_id,
-          trigger, dry_run ? ", dry run" : "");
+  rg_info("sync %s: run %lld started (%s%s%s)", j->name, (long long)j->run_id,
+          trigger, dry_run ? ", dry run" : "", force ? ", forced" : "");
   return 0;
 }
 
@@ -447,7 +448,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
       continue;
     int64_t id;
     char *cause = NULL;
-    if (rg_sync_start(s, i, j->sched.dry_run, "schedule", &id, &cause)) {
+    if (rg_sync_start(s, i, j->sched.dry_run, false, "schedule", &id,
+                      &cause)) {
       rg_warn("sync %s: scheduled run not started: %s", j->name, cause);
       j->next_run = rg_sync_next_run(&j->sched, now, now);
       sched_save(s, j);

@@ -46,6 +46,7 @@ typedef struct rg_sync_job {
   atomic_int cancel;
   int64_t run_id, started;
   bool dry_run;
+  bool force; /* upgrade searches ignore sync_upgrade_recheck_h */
   char trigger[12];
   char *log;
   size_t log_len;
@@ -86,9 +87,11 @@ void rg_sync_jobs_fini(rg_sync *s);
 /* ---- scheduler.c ---- */
 int rg_sync_sched_init(rg_sync *s, char **cause);
 void rg_sync_sched_fini(rg_sync *s);
-/* Starts a run (loop thread). 0, -EBUSY (already running), -EIO. */
-int rg_sync_start(rg_sync *s, int job, bool dry_run, const char *trigger,
-                  int64_t *run_id, char **cause);
+/* Starts a run (loop thread); FORCE: search items for upgrades even when
+ * searched less than sync_upgrade_recheck_h ago. 0, -EBUSY (already
+ * running), -EIO. */
+int rg_sync_start(rg_sync *s, int job, bool dry_run, bool force,
+                  const char *trigger, int64_t *run_id, char **cause);
 int rg_sync_stop(rg_sync *s, int job);
 int rg_sync_job_index(const char *name);
 /* JSON views (loop thread). */

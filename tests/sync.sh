@@ -6,7 +6,8 @@
 # path and inode (movies, tv episodes, season packs); Prowlarr down →
 # Torrentio; an invalid TMDB key and malformed answers fail the run with a
 # reason; stop works; schedules survive a restart; a watchlist title already
-# in the library is kept; the history keeps each run's log.
+# in the library is kept; upgrade searches wait sync_upgrade_recheck_h
+# hours unless forced; the history keeps each run's log.
 . "$(dirname "$0")/lib/common.sh"
 need ffmpeg
 
@@ -72,7 +73,8 @@ start_daemon d tmdb_api_key=tmdb-good-key "tmdb_url=$F/tmdb/3" \
   "torrentio_url=$F/torrentio" "jellyfin_url=$F/jellyfin" \
   "torznab_url=$F/torznab/api" torznab_api_key=torznab-key \
   jellyfin_api_key=jf-key sync_movie_lists=popular sync_rate_limit_ms=0 \
-  sync_http_retries=1 sync_http_timeout_s=5 sync_metadata_wait_s=30
+  sync_http_retries=1 sync_http_timeout_s=5 sync_metadata_wait_s=30 \
+  sync_upgrade_recheck_h=0
 
 # run_job JOB [QUERY] — starts a run and waits (≤ 45 s) until it is over;
 # sets RUN (its id) and RUNJ (its history record).
@@ -301,6 +303,34 @@ EXTRA="{\"watchlist\": [{\"key\": \"5d776883ebdf2200209c1777\", \"title\": \"Tor
 run_job watchlist
 check "offered the same release: kept" grep -q "Torznab Film (2021): in the library ($D, score [0-9]*); best found scores [0-9]*: kept" <<<"$(rj log)"
 check_eq "offered the same release: nothing added" "0 0 $NLIB" "$(rj summary.added) $(rj summary.upgraded) $(lib_count)"
+
+# ---- upgrade searches: at most once per sync_upgrade_recheck_h per item ----
+DAEMON_ENV+=(sync_upgrade_recheck_h=24)
+restart_daemon
+hits() { curl -s "$F/_hits" | jget "j.get('$1', 0)"; }
+EXTRA="{\"shows\": [$GOT]}" state "[$MATRIX]" "{\"tt0133093\": [$PA, $PB], \"tt0944947\": [$PP, $PE2, $PP4]}" '{}'
+run_job movies '?force=1'
+check_eq "forced movies run ends ok" "ok 0 0" "$(rj status) $(rj summary.added) $(rj summary.upgraded)"
+check "forced: The Matrix searched for an upgrade" \
+  grep -q "The Matrix (1999): in the library ($B, score [0-9]*); best found scores" <<<"$(rj log)"
+indexer_hits() { echo "$(hits prowlarr) $(hits torznab) $(hits torrentio)"; }
+N3=$(indexer_hits) N0=$(hits prowlarr)
+run_job movies
+check_eq "the next movies run ends ok" ok "$(rj status)"
+check_eq "the next run asks no indexer for The Matrix" "$N3" "$(indexer_hits)"
+check "its log says when it was searched and when again" \
+  grep -q "The Matrix (1999): in the library ($B); searched for an upgrade 0 h ago, again after 24 h (sync_upgrade_recheck_h): kept" <<<"$(rj log)"
+run_job movies '?force=1'
+check "force=1 searches again" test "$(hits prowlarr)" -gt "$N0"
+check_eq "the forced run ends ok" ok "$(rj status)"
+N3=$(indexer_hits) N0=$(hits prowlarr)
+run_job tv
+check_eq "tv run ends ok" ok "$(rj status)"
+check_eq "tv: S01E01 (searched by the last tv run) is not searched again" "$N3" "$(indexer_hits)"
+check "tv: the log says why" grep -q "Game of Thrones season 1: 1 episodes searched for an upgrade in the last 24 h" <<<"$(rj log)"
+run_job tv '?force=1'
+check "tv with force=1 searches S01E01 again" test "$(hits prowlarr)" -gt "$N0"
+check_eq "forced tv run: still nothing better, nothing changed" "ok 0 0 2" "$(rj status) $(rj summary.added) $(rj summary.upgraded) $(got_n)"
 
 # ---- history ----
 api GET '/api/sync/history?job=movies&limit=50' >/dev/null
