@@ -29,6 +29,7 @@
 #include "config.h"
 
 #include "bread.h"
+#include "codecs.h"
 #include "hls.h"
 #include "log.h"
 #include "loop.h"
@@ -418,84 +419,6 @@ static void track_fill(track *t, const AVStream *st) {
   tag_copy(t->name, sizeof t->name, st->metadata, "title");
 }
 
-/* "avc1.PPCCLL" from the H.264 extradata (avcC or Annex B SPS). */
-static void avc_codecs(char *out, size_t n, const AVCodecParameters *par) {
-  const uint8_t *e = par->extradata;
-  int len = par->extradata_size;
-  out[0] = 0;
-  if (len >= 4 && e[0] == 1) {
-    snprintf(out, n, "avc1.%02x%02x%02x", e[1], e[2], e[3]);
-    return;
-  }
-  for (int i = 0; i + 6 < len; i++)
-    if (e[i] == 0 && e[i + 1] == 0 && e[i + 2] == 1 && (e[i + 3] & 0x1f) == 7) {
-      snprintf(out, n, "avc1.%02x%02x%02x", e[i + 4], e[i + 5], e[i + 6]);
-      return;
-    }
-}
-
-/* "hvc1.P.C.TL.B…" (ISO/IEC 14496-15 annex E) from the 12 bytes of a
- * general profile_tier_level: space/tier/profile, 4 compatibility bytes,
- * 6 constraint bytes, level. */
-static void hevc_ptl_codecs(char *out, size_t n, const uint8_t *p) {
-  static const char *space[] = {"", "A", "B", "C"};
-  uint32_t compat =
-      (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
-  uint32_t rev = 0;
-  for (int i = 0; i < 32; i++)
-    rev |= ((compat >> i) & 1u) << (31 - i);
-  int len = snprintf(out, n, "hvc1.%s%d.%X.%c%d", space[p[0] >> 6], p[0] & 0x1f,
-                     rev, (p[0] & 0x20) ? 'H' : 'L', p[11]);
-  int last = 10; /* trailing zero constraint bytes are left out */
-  while (last >= 5 && p[last] == 0)
-    last--;
-  for (int i = 5; i <= last && len > 0 && (size_t)len < n; i++)
-    len += snprintf(out + len, n - (size_t)len, ".%X", p[i]);
-}
-
-/* The HEVC CODECS string from hvcC extradata or an Annex B SPS; "" when
- * neither is there. */
-static void hevc_codecs(char *out, size_t n, const AVCodecParameters *par) {
-  const uint8_t *e = par->extradata;
-  int len = par->extradata_size;
-  out[0] = 0;
-  if (len >= 13 && e[0] == 1) {
-    hevc_ptl_codecs(out, n, e + 1);
-    return;
-  }
-  for (int i = 0; i + 5 < len; i++) {
-    if (!(e[i] == 0 && e[i + 1] == 0 && e[i + 2] == 1 &&
-          ((e[i + 3] >> 1) & 0x3f) == 33))
-      continue;
-    /* SPS: 2-byte NAL header, 1 byte of ids, then the PTL; drop the
-     * emulation prevention bytes (00 00 03) on the way */
-    uint8_t raw[16];
-    int k = 0, zeros = 0;
-    for (int q = i + 3; q < len && k < (int)sizeof raw; q++) {
-      if (zeros >= 2 && e[q] == 3) {
-        zeros = 0;
-        continue;
-      }
-      zeros = e[q] == 0 ? zeros + 1 : 0;
-      raw[k++] = e[q];
-    }
-    if (k >= 15)
-      hevc_ptl_codecs(out, n, raw + 3);
-    return;
-  }
-}
-
-/* "av01.P.LLT.DD" from av1C extradata. */
-static void av1_codecs(char *out, size_t n, const AVCodecParameters *par) {
-  const uint8_t *e = par->extradata;
-  out[0] = 0;
-  if (par->extradata_size < 4 || e[0] != 0x81)
-    return;
-  int depth = (e[2] & 0x20) ? 12 : (e[2] & 0x40) ? 10 : 8;
-  snprintf(out, n, "av01.%d.%02d%c.%02d", e[1] >> 5, e[1] & 0x1f,
-           (e[2] & 0x80) ? 'H' : 'M', depth);
-}
-
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
@@ -579,11 +502,14 @@ static int info_build(job *j, minfo **out) {
   mi->height = vst->codecpar->height;
   mi->video_delay = vst->codecpar->video_delay;
   if (mi->vcodec == AV_CODEC_ID_H264)
-    avc_codecs(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar);
+    rg_codecs_avc(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar->extradata,
+                  vst->codecpar->extradata_size);
   else if (mi->vcodec == AV_CODEC_ID_HEVC)
-    hevc_codecs(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar);
+    rg_codecs_hevc(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar->extradata,
+                   vst->codecpar->extradata_size);
   else
-    av1_codecs(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar);
+    rg_codecs_av1(mi->vcodecs, sizeof mi->vcodecs, vst->codecpar->extradata,
+                  vst->codecpar->extradata_size);
   mi->pts_index = strstr(fmt->iformat->name, "matroska") != NULL;
   mi->start_us = fmt->start_time != AV_NOPTS_VALUE ? fmt->start_time : 0;
   int64_t dur = fmt->duration;
