@@ -7,7 +7,10 @@
 # Torrentio; an invalid TMDB key and malformed answers fail the run with a
 # reason; stop works; schedules survive a restart; a watchlist title already
 # in the library is kept; upgrade searches wait sync_upgrade_recheck_h
-# hours unless forced; the history keeps each run's log.
+# hours unless forced; a 70-episode pack upgrade maps every episode; a new
+# episode is searched even when a season's upgrades fill their budget; an
+# episode upgrade whose torrent has no file for it is refused; the history
+# keeps each run's log.
 . "$(dirname "$0")/lib/common.sh"
 need ffmpeg
 
@@ -331,6 +334,81 @@ check "tv: the log says why" grep -q "Game of Thrones season 1: 1 episodes searc
 run_job tv '?force=1'
 check "tv with force=1 searches S01E01 again" test "$(hits prowlarr)" -gt "$N0"
 check_eq "forced tv run: still nothing better, nothing changed" "ok 0 0 2" "$(rj status) $(rj summary.added) $(rj summary.upgraded) $(got_n)"
+
+# ---- tv: a 70-episode season, upgrades by the pack, a new episode, a
+# mislabelled single-episode upgrade ----
+# (a pack upgrade writes one wanted row per episode: more than 64 of them;
+# a season whose present episodes all fill the per-season search budget
+# still gets its new episode; an upgrade never guesses the episode's file)
+LS=Long.Show.S01.1080p.BluRay.x265-GRP
+LS4=Long.Show.S01.2160p.WEB-DL.DDP5.1.H.265-GRP
+mkdir -p "$T/src/$LS" "$T/src/$LS4"
+for ((e = 1; e <= 70; e++)); do
+  make_random_bytes "$T/src/$LS/$(printf 'Long.Show.S01E%02d.1080p.BluRay.x265-GRP.mkv' $e)" 4096
+  make_random_bytes "$T/src/$LS4/$(printf 'Long.Show.S01E%02d.2160p.WEB-DL.DDP5.1.H.265-GRP.mkv' $e)" 4096
+done
+seed_ours seed-l 127.0.0.9 "$T/src/$LS"; MLS=$MAGNET HLS=$HASH
+seed_ours seed-l4 127.0.0.10 "$T/src/$LS4"; MLS4=$MAGNET HLS4=$HASH
+E71=Long.Show.S01E71.1080p.BluRay.x265-GRP
+make_random "$T/src/$E71.mkv" 1
+seed_ours seed-e71 127.0.0.11 "$T/src/$E71.mkv"; ME71=$MAGNET HE71=$HASH
+# offered as Game of Thrones S01E01 in 4K DV, but its files are two other
+# episodes
+BONUS=Game.of.Thrones.Bonus.Disc
+mkdir -p "$T/src/$BONUS"
+make_random "$T/src/$BONUS/Game.of.Thrones.S01E09.Extended.mkv" 2
+make_random "$T/src/$BONUS/Game.of.Thrones.S01E10.Extended.mkv" 1
+seed_ours seed-bonus 127.0.0.12 "$T/src/$BONUS"; MBON=$MAGNET HBON=$HASH
+DAEMON_ENV+=(sync_tv_follow=1399,4242 sync_upgrade_recheck_h=0)
+restart_daemon
+LONG70='{"id": 4242, "name": "Long Show", "year": 2020, "imdb": "tt4242424", "episodes": 70}'
+LONG71='{"id": 4242, "name": "Long Show", "year": 2020, "imdb": "tt4242424", "episodes": 71}'
+PLS="{\"title\": \"$LS\", \"magnet\": \"$MLS\", \"hash\": \"$HLS\", \"seeders\": 200, \"size\": 21474836480}"
+PLS4="{\"title\": \"$LS4\", \"magnet\": \"$MLS4\", \"hash\": \"$HLS4\", \"seeders\": 150, \"size\": 146800640000}"
+PE71="{\"title\": \"$E71\", \"magnet\": \"$ME71\", \"hash\": \"$HE71\", \"seeders\": 90}"
+PBON="{\"title\": \"Game.of.Thrones.S01E01.2160p.WEB-DL.DV.HDR.DDP5.1.H.265-GRP\", \"magnet\": \"$MBON\", \"hash\": \"$HBON\", \"seeders\": 90}"
+GOTP="\"tt0944947\": [$PP, $PE2, $PP4]"
+# long — "E:hash" of every Long Show entry, by episode
+long() { api GET /api/library | jget "' '.join('%d:%s' % (e['episode'], e['info_hash'][:8]) for e in sorted((e for e in j['entries'] if e['kind'] == 'episode' and e['title'] == 'Long Show'), key=lambda e: e['episode']))"; }
+long_all() { # long_all HASH N — N entries, every one from HASH, E01..E<N>
+  python3 -c 'import sys; print(" ".join("%d:%s" % (e, sys.argv[1][:8]) for e in range(1, int(sys.argv[2]) + 1)))' "$1" "$2"; }
+EXTRA="{\"shows\": [$GOT, $LONG70]}" state '[]' "{$GOTP, \"tt4242424\": [$PLS]}" '{}'
+run_job tv
+check_eq "long show: the 70-file pack added" "ok add $HLS" "$(rj status) $(rj 'next(c["action"] + " " + c["info_hash"] for c in j["summary"]["changes"] if c["title"] == "Long Show")')"
+check_eq "long show: 70 episodes from the pack" "$(long_all "$HLS" 70)" "$(long)"
+EXTRA="{\"shows\": [$GOT, $LONG70]}" state '[]' "{$GOTP, \"tt4242424\": [$PLS, $PLS4]}" '{}'
+run_job tv
+check_eq "long show: the 4K pack upgrades all 70 episodes" "ok upgrade 70 $HLS4" \
+  "$(rj status) $(rj 'next(c["action"] + " " + str(len(c["episodes"])) + " " + c["info_hash"] for c in j["summary"]["changes"] if c["title"] == "Long Show")')"
+check_eq "long show: every episode (past the 64th too) plays from the 4K pack" "$(long_all "$HLS4" 70)" "$(long)"
+check "long show: no torrent left waiting for metadata" lacks "still wait for metadata" "$(rj log)"
+torrent "$HLS"
+check_eq "long show: the 1080p pack is removed once no episode plays from it" 404 "$STATUS"
+
+# all 70 present below the top tier (each worth an upgrade search), E71 new
+EXTRA="{\"shows\": [$GOT, $LONG71]}" state '[]' "{$GOTP, \"tt4242424\": [$PLS, $PLS4, $PE71]}" '{}'
+run_job tv
+check_eq "long show: the new S01E71 is added despite 70 upgradable episodes" "ok add $HE71" \
+  "$(rj status) $(rj 'next((c["action"] + " " + c["info_hash"] for c in j["summary"]["changes"] if c["title"] == "Long Show" and c.get("episode") == 71), "none")')"
+check_eq "long show: S01E71 in the library from its own torrent" "$(long_all "$HLS4" 70) 71:${HE71:0:8}" "$(long)"
+check "long show: upgrade searches have their own budget" grep -q "Long Show season 1: 30 upgrade searches this run" <<<"$(rj log)"
+
+# a 4K DV "S01E01" whose files are S01E09 and S01E10: no file is E01's.
+# S01E01 plays alone from the 4K pack, which a wrong guess would delete.
+EXTRA="{\"shows\": [$GOT, $LONG71]}" state '[]' "{\"tt0944947\": [$PP, $PE2, $PP4, $PBON], \"tt4242424\": [$PLS, $PE71]}" '{}'
+run_job tv
+check_eq "mislabelled upgrade: the run ends ok" ok "$(rj status)"
+check_eq "mislabelled upgrade: S01E01 still plays the 4K pack, same path and inode" \
+  "$HP4 $P1 $I1" "$(got 1 info_hash) $(got 1 path) $(got 1 inode)"
+check "mislabelled upgrade: the 4K pack is kept" test "$(tfield "$HP4" info_hash)" = "$HP4"
+torrent "$HBON"
+check_eq "mislabelled upgrade: the candidate torrent is dropped" 404 "$STATUS"
+check "mislabelled upgrade: the log says why" \
+  grep -q "Game of Thrones S01E01: no file of $HBON is named for it; kept $HP4, not upgraded" <<<"$(rj log)"
+check "mislabelled upgrade: and that the candidate went" \
+  grep -q "candidate torrent $HBON removed: no file of it was used" <<<"$(rj log)"
+check_eq "mislabelled upgrade: still two Game of Thrones entries" 2 "$(got_n)"
+DAEMON_ENV+=(sync_tv_follow=1399)
 
 # ---- history ----
 api GET '/api/sync/history?job=movies&limit=50' >/dev/null
