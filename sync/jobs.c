@@ -335,7 +335,9 @@ static void drop_replaced(rg_sync *s, const char *old, const char *now,
     rg_sync_log(j, "replaced torrent %s removed", old);
 }
 
-/* Makes the entries wanted from HASH, now that its files are known. */
+/* Makes the entries wanted from HASH, now that its files are known. Every
+ * row of HASH is handled (a season pack's upgrade writes one per episode,
+ * up to MAX_EPISODE_NUMBER), then deleted. */
 static void process_wanted(rg_sync *s, const char *hash) {
   rg_torrent *t = rg_tm_find(s->app->tm, hash);
   const rg_tinfo *ti = t ? rg_torrent_info(t) : NULL;
@@ -348,10 +350,14 @@ static void process_wanted(rg_sync *s, const char *hash) {
   if (!st)
     return;
   sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-  int64_t done[64];
-  int ndone = 0;
-  while (sqlite3_step(st) == SQLITE_ROW && ndone < 64) {
+  int64_t *done = NULL;
+  size_t ndone = 0, cap = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
     want w = {0};
+    if (ndone == cap) {
+      cap = cap ? cap * 2 : 64;
+      done = rg_realloc(done, cap * sizeof *done);
+    }
     done[ndone++] = sqlite3_column_int64(st, 0);
     snprintf(w.kind, sizeof w.kind, "%s",
              col_text(st, 1) ? col_text(st, 1) : "movie");
@@ -411,7 +417,7 @@ static void process_wanted(rg_sync *s, const char *hash) {
     drop_replaced(s, w.replaces, hash, j);
   }
   sqlite3_finalize(st);
-  for (int i = 0; i < ndone; i++) {
+  for (size_t i = 0; i < ndone; i++) {
     sqlite3_stmt *d = prep(s, "DELETE FROM sync_wanted WHERE id=?");
     if (!d)
       break;
@@ -419,6 +425,7 @@ static void process_wanted(rg_sync *s, const char *hash) {
     sqlite3_step(d);
     sqlite3_finalize(d);
   }
+  free(done);
 }
 
 static void hook_metadata(rg_torrent *t, void *arg) {
@@ -470,13 +477,19 @@ int rg_sync_jobs_init(rg_sync *s, char **cause) {
     s->hooked = true;
     /* metadata that arrived while we were not listening */
     sqlite3_stmt *st = prep(s, "SELECT DISTINCT hash FROM sync_wanted");
-    char hashes[32][41];
-    int n = 0;
-    while (st && sqlite3_step(st) == SQLITE_ROW && n < 32)
+    char(*hashes)[41] = NULL;
+    size_t n = 0, cap = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 32;
+        hashes = rg_realloc(hashes, cap * sizeof *hashes);
+      }
       snprintf(hashes[n++], 41, "%s", col_text(st, 0) ? col_text(st, 0) : "");
+    }
     sqlite3_finalize(st);
-    for (int i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
       process_wanted(s, hashes[i]);
+    free(hashes);
   }
   return 0;
 }
