@@ -1755,19 +1755,24 @@ static void do_season(run *r, const char *show, int year, int64_t show_id,
   r->titles++;
   if (sc->nmiss == sc->n || sc->nup)
     season_pack(r, sc);
-  int searched = 0;
-  for (int k = 0; k < sc->n && !cancelled(r); k++) {
-    ep_state *e = &sc->eps[k];
-    if (e->done || (!e->missing && !e->upgradable))
-      continue;
-    if (searched++ == MAX_EPISODES_PER_SEASON) {
-      rg_sync_log(r->j,
-                  "%s season %d: %d episode searches this run; the "
-                  "rest waits for the next",
-                  show, season, MAX_EPISODES_PER_SEASON);
-      break;
+  /* missing episodes first, then upgrades, each with its own budget: a
+   * season of upgradable episodes must not starve a newly aired one */
+  for (int pass = 0; pass < 2; pass++) {
+    int searched = 0;
+    for (int k = 0; k < sc->n && !cancelled(r); k++) {
+      ep_state *e = &sc->eps[k];
+      if (e->done || !(pass == 0 ? e->missing : e->upgradable))
+        continue;
+      if (searched++ == MAX_EPISODES_PER_SEASON) {
+        rg_sync_log(r->j,
+                    "%s season %d: %d %s searches this run; the rest waits "
+                    "for the next",
+                    show, season, MAX_EPISODES_PER_SEASON,
+                    pass == 0 ? "missing-episode" : "upgrade");
+        break;
+      }
+      season_episode(r, sc, e);
     }
-    season_episode(r, sc, e);
   }
   /* present episodes searched for an upgrade (alone, or beaten by a pack) */
   char(*keys)[64] = rg_calloc((size_t)sc->n + 1, sizeof *keys);
