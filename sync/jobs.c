@@ -335,10 +335,54 @@ static void drop_replaced(rg_sync *s, const char *old, const char *now,
     rg_sync_log(j, "replaced torrent %s removed", old);
 }
 
+/* The only non-sample video file of TI, or -1 when there are none or
+ * several. */
+static int only_video(const rg_tinfo *ti) {
+  int only = -1;
+  for (int i = 0; i < ti->nfiles; i++) {
+    const rg_tfile *f = &ti->files[i];
+    if (f->pad || !is_video(f->path) || is_sample(f->path))
+      continue;
+    if (only >= 0)
+      return -1;
+    only = i;
+  }
+  return only;
+}
+
+/* Removes torrent HASH, a candidate none of whose files could be used,
+ * unless an entry plays from it or more is still wanted from it. */
+static void drop_unused(rg_sync *s, const char *hash, rg_sync_job *j) {
+  count_arg c = {hash, 0};
+  rg_library_each(s->app->library, count_one, &c);
+  rg_torrent *t = rg_tm_find(s->app->tm, hash);
+  if (c.n || !t)
+    return;
+  sqlite3_stmt *st = prep(s, "SELECT count(*) FROM sync_wanted WHERE hash=?");
+  if (!st)
+    return;
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  int left = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
+  sqlite3_finalize(st);
+  if (left)
+    return;
+  rg_tm_remove(s->app->tm, t, true);
+  if (j)
+    rg_sync_log(j, "candidate torrent %s removed: no file of it was used",
+                hash);
+  else
+    rg_info("sync: candidate torrent %s removed: no file of it was used",
+            hash);
+}
+
 /* Makes the entries wanted from HASH, now that its files are known. Every
  * row of HASH is handled (a season pack's upgrade writes one per episode,
- * up to MAX_EPISODE_NUMBER), then deleted. */
-static void process_wanted(rg_sync *s, const char *hash) {
+ * up to MAX_EPISODE_NUMBER), then deleted. An episode upgrade whose file
+ * cannot be told (no file named for it, several videos) keeps the old
+ * entry and torrent; the candidate torrent is dropped once nothing of the
+ * library plays from it, unless it was there before the run added it
+ * (EXISTED: someone's own torrent). */
+static void process_wanted(rg_sync *s, const char *hash, bool existed) {
   rg_torrent *t = rg_tm_find(s->app->tm, hash);
   const rg_tinfo *ti = t ? rg_torrent_info(t) : NULL;
   if (!ti || !s->app->library)
@@ -352,6 +396,8 @@ static void process_wanted(rg_sync *s, const char *hash) {
   sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
   int64_t *done = NULL;
   size_t ndone = 0, cap = 0;
+  bool refused = false; /* an upgrade whose file could not be told */
+  rg_sync_job *refused_j = NULL;
   while (sqlite3_step(st) == SQLITE_ROW) {
     want w = {0};
     if (ndone == cap) {
@@ -391,13 +437,32 @@ static void process_wanted(rg_sync *s, const char *hash) {
             file_episode(ti, i, w.season, &se, &ep) && se == w.season &&
             ep == w.episode)
           idx = i;
+      /* an indexer's file index is its word for the file; else a new
+       * episode may take the largest video, but an upgrade never guesses:
+       * the wrong file would replace the right one, deleting its data */
+      if (idx < 0 && valid_idx)
+        idx = w.file_index;
       if (idx < 0 && w.file_index != WANT_BY_NAME)
-        idx = valid_idx ? w.file_index : largest_video(ti);
-      if (idx >= 0)
+        idx = w.replaces[0] ? only_video(ti) : largest_video(ti);
+      if (idx >= 0) {
         make_entry(s, t, idx, &w, w.season, w.episode, j);
-      else if (j)
+      } else if (w.replaces[0]) {
+        refused = true;
+        refused_j = j ? j : refused_j;
+        if (j)
+          rg_sync_log(j,
+                      "%s S%02dE%02d: no file of %s is named for it; kept %s, "
+                      "not upgraded",
+                      w.title, w.season, w.episode, hash, w.replaces);
+        else
+          rg_info("sync: %s S%02dE%02d: no file of %s is named for it; kept "
+                  "%s, not upgraded",
+                  w.title, w.season, w.episode, hash, w.replaces);
+        continue; /* the old torrent stays */
+      } else if (j) {
         rg_sync_log(j, "%s S%02dE%02d: no file of %s is named for it", w.title,
                     w.season, w.episode, hash);
+      }
     } else {
       /* a season pack: every video file named for an episode of it */
       int made = 0;
@@ -426,10 +491,12 @@ static void process_wanted(rg_sync *s, const char *hash) {
     sqlite3_finalize(d);
   }
   free(done);
+  if (refused && !existed)
+    drop_unused(s, hash, refused_j);
 }
 
 static void hook_metadata(rg_torrent *t, void *arg) {
-  process_wanted(arg, rg_torrent_hex(t));
+  process_wanted(arg, rg_torrent_hex(t), false);
 }
 
 static void hook_removed(rg_torrent *t, void *arg) {
@@ -488,7 +555,7 @@ int rg_sync_jobs_init(rg_sync *s, char **cause) {
     }
     sqlite3_finalize(st);
     for (size_t i = 0; i < n; i++)
-      process_wanted(s, hashes[i]);
+      process_wanted(s, hashes[i], false);
     free(hashes);
   }
   return 0;
@@ -654,7 +721,7 @@ static void add_fn(void *arg) {
   }
   o->has_meta = rg_torrent_info(t) != NULL;
   if (o->has_meta)
-    process_wanted(o->s, o->hash);
+    process_wanted(o->s, o->hash, o->existed);
 }
 
 typedef struct pending_op {
