@@ -47,6 +47,7 @@ struct rg_torrent {
   int64_t have_bytes;
   bool have_dirty;
   bool active, queued, fetching, removed;
+  int in_hooks; /* hooks running on it: a removal keeps the husk till they end */
   bool failed; /* paused by a disk/torrent error until it leaves the session */
   int64_t queued_ms; /* when it started waiting for a slot */
   int64_t fetch_started_ms;

@@ -68,10 +68,14 @@ void rg_tm_remove_hooks(rg_tm *tm, void *arg) {
   tm->nhooks = j;
 }
 
+/* A hook may remove T (sync drops a candidate nobody uses): the husk stays
+ * until the hooks are done, and later hooks don't see it. */
 static void hook_metadata(rg_tm *tm, rg_torrent *t) {
-  for (int i = 0; i < tm->nhooks; i++)
+  t->in_hooks++;
+  for (int i = 0; i < tm->nhooks && !t->removed; i++)
     if (tm->hooks[i].on_metadata)
       tm->hooks[i].on_metadata(t, tm->hooks[i].arg);
+  t->in_hooks--;
 }
 
 /* ---- helpers ---- */
@@ -579,6 +583,12 @@ static void on_metadata(rg_tm *tm, rg_torrent *t) {
           ti->nfiles, (long long)ti->total_size);
   persist(tm, t);
   hook_metadata(tm, t);
+  if (t->removed) { /* by a hook */
+    if (!t->readers)
+      torrent_free(t);
+    run_queue(tm);
+    return;
+  }
   rg_tm_update_priorities(tm, t);
   /* a torrent nobody reads doesn't hold a slot */
   if (!t->readers && tm->o.max_active > 0 && tm->nactive > tm->o.max_active)
@@ -924,8 +934,9 @@ int rg_tm_remove(rg_tm *tm, rg_torrent *t, bool delete_data) {
   rg_store_delete_torrent(tm->o.store, t->hex);
   rg_info("%s: removed%s", t->hex, delete_data ? " with its data" : "");
   torrent_unlink(tm, t);
-  if (t->readers) {
-    /* readers still point at it: keep the husk until they close */
+  if (t->readers || t->in_hooks) {
+    /* readers still point at it, or hooks run on it: keep the husk until
+     * they close (rg_tm_reader_gone) or end (on_metadata) */
     t->removed = true;
     return 0;
   }
@@ -1037,7 +1048,8 @@ void rg_tm_piece_verified(rg_tm *tm, rg_torrent *t, int piece) {
 
 void rg_tm_reader_gone(rg_tm *tm, rg_torrent *t) {
   if (t->removed && !t->readers) {
-    torrent_free(t);
+    if (!t->in_hooks)
+      torrent_free(t);
     return;
   }
   rg_tm_update_priorities(tm, t);

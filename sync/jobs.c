@@ -366,13 +366,15 @@ static void drop_unused(rg_sync *s, const char *hash, rg_sync_job *j) {
   sqlite3_finalize(st);
   if (left)
     return;
+  char hex[41]; /* HASH may be the torrent's own, gone with it */
+  snprintf(hex, sizeof hex, "%s", hash);
   rg_tm_remove(s->app->tm, t, true);
   if (j)
     rg_sync_log(j, "candidate torrent %s removed: no file of it was used",
-                hash);
+                hex);
   else
     rg_info("sync: candidate torrent %s removed: no file of it was used",
-            hash);
+            hex);
 }
 
 /* Makes the entries wanted from HASH, now that its files are known. Every
