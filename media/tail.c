@@ -282,6 +282,23 @@ static int normalize(int64_t (*spans)[2], int n) {
   return w + 1;
 }
 
+/* A locator's result from N (spans, or -errno) and DOUBT: a spent read
+ * budget or a doubt gives 0 spans and "FORMAT: doubt" as *CAUSE; an I/O
+ * error keeps -errno and says "FORMAT: read failed: …". */
+static int conclude(const ctx *c, int n, const char *doubt, const char *format,
+                    char **cause) {
+  if (c->exhausted)
+    doubt = "too many reads";
+  if (doubt) {
+    if (cause)
+      *cause = rg_printf("%s: %s", format, doubt);
+    return 0;
+  }
+  if (n < 0 && cause)
+    *cause = rg_printf("%s: read failed: %s", format, strerror(-n));
+  return n;
+}
+
 static int locate_mkv(ctx *c, int64_t (*spans)[2], int max, char **cause) {
   mkv *k = rg_calloc(1, sizeof *k);
   int n = 0, rc;
@@ -371,17 +388,7 @@ io:
   doubt = NULL;
   n = c->err ? c->err : -EIO;
 out:
-  if (c->exhausted) {
-    doubt = "too many reads";
-    n = 0;
-  }
-  if (doubt) {
-    n = 0;
-    if (cause)
-      *cause = rg_printf("Matroska: %s", doubt);
-  } else if (n < 0 && cause) {
-    *cause = rg_printf("Matroska: read failed: %s", strerror(-n));
-  }
+  n = conclude(c, n, doubt, "Matroska", cause);
   free(k);
   return n;
 }
@@ -494,18 +501,7 @@ static int locate_mp4(ctx *c, int64_t (*spans)[2], int max, char **cause) {
 io:
   n = c->err ? c->err : -EIO;
 out:
-  if (c->exhausted) {
-    doubt = "too many reads";
-    n = 0;
-  }
-  if (doubt) {
-    n = 0;
-    if (cause)
-      *cause = rg_printf("MP4: %s", doubt);
-  } else if (n < 0 && cause) {
-    *cause = rg_printf("MP4: read failed: %s", strerror(-n));
-  }
-  return n;
+  return conclude(c, n, doubt, "MP4", cause);
 }
 
 int rg_tail_locate(int64_t size, rg_tail_read_fn read, void *arg,
