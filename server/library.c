@@ -217,22 +217,11 @@ static int exec_sql(rg_library *lib, const char *sql, char **cause) {
 }
 
 static sqlite3_stmt *prep(rg_library *lib, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(lib->db, sql, -1, &st, NULL) != SQLITE_OK) {
-    rg_error("library database: %s: %s", sql, sqlite3_errmsg(lib->db));
-    return NULL;
-  }
-  return st;
+  return rg_db_prep(lib->db, "library database", sql);
 }
 
 static int step_done(rg_library *lib, sqlite3_stmt *st) {
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) {
-    rg_error("library database write failed: %s", sqlite3_errmsg(lib->db));
-    return -EIO;
-  }
-  return 0;
+  return rg_db_step_done(lib->db, "library database", st);
 }
 
 static char *lower_dup(const char *s) {

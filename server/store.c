@@ -116,23 +116,32 @@ void rg_store_close(rg_store **sp) {
 
 sqlite3 *rg_store_db(rg_store *s) { return s->db; }
 
-static sqlite3_stmt *prep(rg_store *s, const char *sql) {
+sqlite3_stmt *rg_db_prep(sqlite3 *db, const char *what, const char *sql) {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-    rg_error("database: %s: %s", sql, sqlite3_errmsg(s->db));
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    rg_error("%s: %s: %s", what, sql, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
     return NULL;
   }
   return st;
 }
 
-static int step_done(rg_store *s, sqlite3_stmt *st) {
+int rg_db_step_done(sqlite3 *db, const char *what, sqlite3_stmt *st) {
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) {
-    rg_error("database write failed: %s", sqlite3_errmsg(s->db));
+    rg_error("%s write failed: %s", what, sqlite3_errmsg(db));
     return -EIO;
   }
   return 0;
+}
+
+static sqlite3_stmt *prep(rg_store *s, const char *sql) {
+  return rg_db_prep(s->db, "database", sql);
+}
+
+static int step_done(rg_store *s, sqlite3_stmt *st) {
+  return rg_db_step_done(s->db, "database", st);
 }
 
 char *rg_store_get_setting(rg_store *s, const char *key) {

@@ -25,6 +25,12 @@ typedef struct rg_store_torrent {
 int rg_store_open(const char *path, rg_store **out, char **cause);
 void rg_store_close(rg_store **s);
 sqlite3 *rg_store_db(rg_store *s);
+/* Prepares SQL on DB; on failure logs "WHAT: SQL: error" and returns NULL.
+ * Every module that keeps tables in the store prepares through this. */
+sqlite3_stmt *rg_db_prep(sqlite3 *db, const char *what, const char *sql);
+/* Steps ST once and finalizes it: 0, or -EIO with "WHAT write failed: …"
+ * logged unless the step returned SQLITE_DONE. */
+int rg_db_step_done(sqlite3 *db, const char *what, sqlite3_stmt *st);
 int rg_store_schema_version(rg_store *s);
 
 /* A setting's value (malloc'd) or NULL. */

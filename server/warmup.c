@@ -310,13 +310,7 @@ static int exec(rg_warmup *w, const char *sql) {
 }
 
 static sqlite3_stmt *prep(rg_warmup *w, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK) {
-    rg_error("warmup database: %s: %s", sql, sqlite3_errmsg(w->db));
-    sqlite3_finalize(st);
-    return NULL;
-  }
-  return st;
+  return rg_db_prep(w->db, "warmup database", sql);
 }
 
 static int step_done(rg_warmup *w, sqlite3_stmt *st) {

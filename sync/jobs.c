@@ -160,12 +160,7 @@ void rg_sync_log(rg_sync_job *j, const char *fmt, ...) {
 static sqlite3 *db(rg_sync *s) { return rg_store_db(s->app->store); }
 
 static sqlite3_stmt *prep(rg_sync *s, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db(s), sql, -1, &st, NULL) != SQLITE_OK) {
-    rg_error("sync: %s: %s", sql, sqlite3_errmsg(db(s)));
-    return NULL;
-  }
-  return st;
+  return rg_db_prep(db(s), "sync", sql);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i) {

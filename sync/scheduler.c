@@ -43,12 +43,7 @@ int rg_sync_job_index(const char *name) {
 static sqlite3 *db(rg_sync *s) { return rg_store_db(s->app->store); }
 
 static sqlite3_stmt *prep(rg_sync *s, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db(s), sql, -1, &st, NULL) != SQLITE_OK) {
-    rg_error("sync: %s: %s", sql, sqlite3_errmsg(db(s)));
-    return NULL;
-  }
-  return st;
+  return rg_db_prep(db(s), "sync", sql);
 }
 
 /* ------------------------------------------------------------ schedule */
