@@ -124,14 +124,8 @@ static void core_unref(core *c) {
 static bool is_video(const char *path) {
   static const char *const exts[] = {"mkv",  "mp4",  "m4v",  "avi", "mov",
                                      "webm", "ts",   "m2ts", "mts", "wmv",
-                                     "mpg",  "mpeg", NULL};
-  const char *dot = strrchr(path, '.');
-  if (!dot || strchr(dot, '/'))
-    return false;
-  for (int i = 0; exts[i]; i++)
-    if (strcasecmp(dot + 1, exts[i]) == 0)
-      return true;
-  return false;
+                                     "mpg",  "mpeg"};
+  return rg_path_has_ext(path, exts, RG_ARRAY_LEN(exts));
 }
 
 /* Whether (HASH, INDEX) still needs a probe: no row, or a failure older

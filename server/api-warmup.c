@@ -32,13 +32,7 @@ static bool is_video(const char *path) {
   static const char *const ext[] = {"mkv",  "mp4", "m4v",  "avi", "mov",
                                     "webm", "ts",  "m2ts", "wmv", "mpg",
                                     "mpeg", "flv", "ogv",  "vob"};
-  const char *dot = strrchr(path, '.');
-  if (!dot || strchr(dot, '/'))
-    return false;
-  for (size_t i = 0; i < RG_ARRAY_LEN(ext); i++)
-    if (strcasecmp(dot + 1, ext[i]) == 0)
-      return true;
-  return false;
+  return rg_path_has_ext(path, ext, RG_ARRAY_LEN(ext));
 }
 
 /* The body's file_index, or -1 when absent; -2 after replying 400. */

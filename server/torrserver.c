@@ -223,12 +223,8 @@ static const char *jstr(json_t *j, const char *k);
 /* HASH lowercased into OUT when it is exactly 40 hex digits, else "". */
 static void hex_hash(const char *in, char out[41]) {
   out[0] = 0;
-  if (!in || strlen(in) != 40)
-    return;
-  for (size_t i = 0; i < 40; i++)
-    if (!isxdigit((unsigned char)in[i]))
-      return;
-  lower_hash(in, out);
+  if (rg_is_hex40(in))
+    lower_hash(in, out);
 }
 
 int rg_torrserver_parse_request(const char *body, size_t len,
@@ -542,13 +538,7 @@ static bool playable(const char *path) {
                                     "m2ts", "webm", "wmv", "mpg", "mpeg",
                                     "flv", "ogv", "mp3", "flac", "m4a",
                                     "aac", "ogg", "opus", "wav", "mka"};
-  const char *dot = strrchr(path, '.');
-  if (!dot || strchr(dot, '/'))
-    return false;
-  for (size_t i = 0; i < RG_ARRAY_LEN(ext); i++)
-    if (strcasecmp(dot + 1, ext[i]) == 0)
-      return true;
-  return false;
+  return rg_path_has_ext(path, ext, RG_ARRAY_LEN(ext));
 }
 
 /* Appends T's playable files (all files if none is) from file id FROM on

@@ -3,6 +3,8 @@
 
 #include "util.h"
 
+#include <ctype.h>
+#include <strings.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -185,6 +187,26 @@ void rg_random_hex(char *out, size_t nbytes) {
     got += (size_t)r;
   }
   rg_hex_encode(buf, nbytes, out);
+}
+
+bool rg_is_hex40(const char *s) {
+  if (!s)
+    return false;
+  size_t i = 0;
+  for (; s[i]; i++)
+    if (i >= 40 || !isxdigit((unsigned char)s[i]))
+      return false;
+  return i == 40;
+}
+
+bool rg_path_has_ext(const char *path, const char *const *exts, size_t n) {
+  const char *dot = strrchr(path, '.');
+  if (!dot || strchr(dot, '/'))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (strcasecmp(dot + 1, exts[i]) == 0)
+      return true;
+  return false;
 }
 
 bool rg_secret_eq(const char *a, const char *b) {

@@ -31,6 +31,10 @@ int64_t rg_now_ms(void);
 int64_t rg_wall_s(void);
 /* Fills OUT with 2*NBYTES random hex digits and a NUL. */
 void rg_random_hex(char *out, size_t nbytes);
+/* S is exactly 40 hex digits (an info hash), any case; false for NULL. */
+bool rg_is_hex40(const char *s);
+/* PATH's last name ends in "." plus one of the N extensions (any case). */
+bool rg_path_has_ext(const char *path, const char *const *exts, size_t n);
 /* Compares without leaking where two secrets differ. */
 bool rg_secret_eq(const char *a, const char *b);
 /* Reads a whole file (at most MAX bytes). 0 or -errno (-EFBIG if larger). */

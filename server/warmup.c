@@ -199,16 +199,6 @@ struct rg_warmup {
 
 /* ------------------------------------------------------------- helpers -- */
 
-static bool valid_hash(const char *h) {
-  if (!h)
-    return false;
-  size_t i = 0;
-  for (; h[i]; i++)
-    if (i >= 40 || !isxdigit((unsigned char)h[i]))
-      return false;
-  return i == 40;
-}
-
 static uint64_t key_hash(const char *h, int index) {
   uint64_t x = 1469598103934665603ull;
   for (int i = 0; i < 40; i++) {
@@ -221,7 +211,7 @@ static uint64_t key_hash(const char *h, int index) {
 }
 
 static wfile *find(rg_warmup *w, const char *hash, int index) {
-  if (!valid_hash(hash))
+  if (!rg_is_hex40(hash))
     return NULL;
   wfile *e = w->buckets[key_hash(hash, index) & (w->nbuckets - 1)];
   for (; e; e = e->next)
@@ -953,7 +943,7 @@ static bool add_fill(rg_warmup *w, wfile *e, int64_t b0, int64_t b1,
  * disagrees is dropped first. NULL for a bad hash or size. */
 static wfile *get_file(rg_warmup *w, const char *hash, int index,
                        int64_t size) {
-  if (!valid_hash(hash) || index < 0 || size <= 0)
+  if (!rg_is_hex40(hash) || index < 0 || size <= 0)
     return NULL;
   wfile *e = find(w, hash, index);
   if (e && e->size != size) {
@@ -1036,7 +1026,7 @@ void rg_warmup_offer(rg_warmup *w, const char *hash, int index,
                      int64_t file_size, const char *cache_path, int64_t off,
                      int64_t len) {
   if (!w || !cache_path || off < 0 || len <= 0 || file_size <= 0 ||
-      off >= file_size || !valid_hash(hash) || index < 0)
+      off >= file_size || !rg_is_hex40(hash) || index < 0)
     return;
   if (len > file_size - off)
     len = file_size - off;
@@ -1076,7 +1066,7 @@ void rg_warmup_offer(rg_warmup *w, const char *hash, int index,
 int64_t rg_warmup_fill(rg_warmup *w, struct rg_tm *tm, const char *hash,
                        const int *indexes, const int64_t *sizes, int n,
                        int timeout_s) {
-  if (!w || !tm || !valid_hash(hash) || n < 0)
+  if (!w || !tm || !rg_is_hex40(hash) || n < 0)
     return -EINVAL;
   hub *h = w->hub;
   int64_t total = 0;
@@ -1175,7 +1165,7 @@ int64_t (*rg_warmup_regions(rg_warmup *w, const char *hash, int index,
 }
 
 void rg_warmup_forget(rg_warmup *w, const char *hash) {
-  if (!w || !valid_hash(hash))
+  if (!w || !rg_is_hex40(hash))
     return;
   bool any = false;
   for (size_t i = 0; i < w->nbuckets; i++) {
@@ -1304,7 +1294,7 @@ static int load(rg_warmup *w) {
     const char *h = (const char *)sqlite3_column_text(st, 0);
     int idx = sqlite3_column_int(st, 1);
     int64_t size = sqlite3_column_int64(st, 2);
-    if (!valid_hash(h) || idx < 0 || size <= 0 || find(w, h, idx))
+    if (!rg_is_hex40(h) || idx < 0 || size <= 0 || find(w, h, idx))
       continue;
     wfile *e = add_file(w, h, idx, size);
     e->last_used = (uint64_t)sqlite3_column_int64(st, 3);
@@ -1366,7 +1356,7 @@ static void collect_garbage(rg_warmup *w) {
     return;
   struct dirent *d;
   while ((d = readdir(top))) {
-    if (!valid_hash(d->d_name))
+    if (!rg_is_hex40(d->d_name))
       continue;
     char *sub = rg_printf("%s/%s", w->dir, d->d_name);
     DIR *in = opendir(sub);

@@ -18,15 +18,6 @@ static const char *str(json_t *o, const char *k) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static bool hex40(const char *s) {
-  if (!s || strlen(s) != 40)
-    return false;
-  for (int i = 0; i < 40; i++)
-    if (!isxdigit((unsigned char)s[i]))
-      return false;
-  return true;
-}
-
 int rg_prowlarr_search(rg_hc_svc *svc, const char *url, const char *key,
                        const char *query, const char *type,
                        const atomic_int *cancel, rg_cands *out, char **cause) {
@@ -58,7 +49,7 @@ int rg_prowlarr_search(rg_hc_svc *svc, const char *url, const char *key,
     rg_cand *c = rg_cands_push(out, "prowlarr");
     c->name = rg_strdup(title);
     const char *ih = str(it, "infoHash");
-    if (hex40(ih))
+    if (rg_is_hex40(ih))
       for (int k = 0; k < 41; k++)
         c->hash[k] = (char)tolower((unsigned char)ih[k]);
     const char *link = str(it, "magnetUrl");

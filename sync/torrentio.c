@@ -41,15 +41,6 @@ static int64_t parse_size(const char *p) {
   return b > 9e18 ? 0 : (int64_t)b;
 }
 
-static bool hex40(const char *s) {
-  if (!s || strlen(s) != 40)
-    return false;
-  for (int i = 0; i < 40; i++)
-    if (!isxdigit((unsigned char)s[i]))
-      return false;
-  return true;
-}
-
 int rg_torrentio_parse(json_t *root, rg_cands *out, char **cause) {
   json_t *streams = json_object_get(root, "streams");
   if (!json_is_array(streams)) {
@@ -61,7 +52,7 @@ int rg_torrentio_parse(json_t *root, rg_cands *out, char **cause) {
   json_array_foreach(streams, i, s) {
     json_t *ih = json_object_get(s, "infoHash");
     json_t *title = json_object_get(s, "title");
-    if (!json_is_string(ih) || !hex40(json_string_value(ih)) ||
+    if (!json_is_string(ih) || !rg_is_hex40(json_string_value(ih)) ||
         !json_is_string(title))
       continue;
     const char *t = json_string_value(title);

@@ -114,17 +114,8 @@ static bool tag_is(const char *p, const char *e, const char *name) {
           p[n] == '>');
 }
 
-static bool hex40(const char *s) {
-  if (strlen(s) != 40)
-    return false;
-  for (int i = 0; i < 40; i++)
-    if (!isxdigit((unsigned char)s[i]))
-      return false;
-  return true;
-}
-
 static void set_hash(rg_cand *c, const char *h) {
-  if (!hex40(h))
+  if (!rg_is_hex40(h))
     return;
   for (int i = 0; i < 41; i++)
     c->hash[i] = (char)tolower((unsigned char)h[i]);
