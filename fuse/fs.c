@@ -1153,52 +1153,6 @@ static void *worker_main(void *arg) {
 
 /* ------------------------------------------------------ mount plumbing -- */
 
-/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape_mountinfo(char *s) {
-  char *o = s;
-  for (char *p = s; *p; p++) {
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' &&
-        p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
-      *o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-      p += 3;
-    } else {
-      *o++ = *p;
-    }
-  }
-  *o = 0;
-}
-
-/* The topmost mount at PATH from /proc/self/mountinfo: its fstype and device.
- * 0, or -ENOENT when nothing is mounted there. Never stats PATH. */
-static int find_mount(const char *path, char *fstype, size_t fslen,
-                      unsigned *major_out, unsigned *minor_out) {
-  FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f)
-    return -errno;
-  char *line = NULL;
-  size_t cap = 0;
-  int found = -ENOENT;
-  while (getline(&line, &cap, f) > 0) {
-    unsigned ma, mi;
-    char mp[PATH_MAX + 1], fst[128];
-    if (sscanf(line, "%*u %*u %u:%u %*s %" "4096" "s", &ma, &mi, mp) != 3)
-      continue;
-    const char *sep = strstr(line, " - ");
-    if (!sep || sscanf(sep + 3, "%127s", fst) != 1)
-      continue;
-    unescape_mountinfo(mp);
-    if (strcmp(mp, path) != 0)
-      continue;
-    found = 0;
-    snprintf(fstype, fslen, "%s", fst);
-    *major_out = ma;
-    *minor_out = mi;
-  }
-  free(line);
-  fclose(f);
-  return found;
-}
-
 /* Runs fusermount3 ARGS... and waits at most 5 s. 0 or -errno. */
 static int run_fusermount(const char *a1, const char *a2, const char *dir) {
   char *argv[] = {"fusermount3", (char *)a1, (char *)a2, "-q", (char *)dir,
@@ -1242,7 +1196,7 @@ static int clear_stale(const char *dir, char **cause) {
     if (statfs(dir, &sf) == 0 && stat(dir, &st) == 0) {
       char fst[128];
       unsigned ma, mi;
-      if (round == 0 && find_mount(dir, fst, sizeof fst, &ma, &mi) == 0 &&
+      if (round == 0 && rg_find_mount(dir, fst, sizeof fst, &ma, &mi) == 0 &&
           strcmp(fst, "fuse.reelgate") == 0) {
         *cause = rg_printf("%s is already mounted by a running reelgate; stop "
                            "it or unmount it (fusermount3 -u %s)",
@@ -1454,7 +1408,7 @@ int rg_fs_mount(const char *dir, rg_library *lib, rg_tm *tm,
   }
   char fst[128];
   unsigned ma = 0, mi = 0;
-  if (find_mount(real, fst, sizeof fst, &ma, &mi) == 0 &&
+  if (rg_find_mount(real, fst, sizeof fst, &ma, &mi) == 0 &&
       strncmp(fst, "fuse", 4) == 0) {
     fs->have_conn = true;
     fs->conn_id = (unsigned)((ma << 20) | mi);

@@ -446,45 +446,15 @@ static json_t *disk_json(const char *path) {
                    (json_int_t)sv.f_bavail * (json_int_t)sv.f_frsize);
 }
 
-/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s) {
-  char *o = s;
-  for (char *p = s; *p; p++) {
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' &&
-        p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
-      *o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-      p += 3;
-    } else {
-      *o++ = *p;
-    }
-  }
-  *o = 0;
-}
-
 static json_t *mount_json(const char *mount) {
   if (!mount || !*mount)
     return json_pack("{s:n, s:b}", "path", "mounted", false);
   char real[PATH_MAX];
   const char *want = realpath(mount, real) ? real : mount;
-  FILE *f = fopen("/proc/self/mountinfo", "r");
-  char line[4096], fstype[64] = "";
-  bool found = false;
-  while (f && fgets(line, sizeof line, f)) {
-    char mp[2048], rest[2048];
-    /* id parent maj:min root mountpoint options… - fstype source opts */
-    if (sscanf(line, "%*s %*s %*s %*s %2047s %2047[^\n]", mp, rest) != 2)
-      continue;
-    unescape(mp);
-    if (strcmp(mp, want) != 0)
-      continue;
-    const char *dash = strstr(rest, " - ");
-    fstype[0] = 0;
-    if (dash)
-      sscanf(dash + 3, "%63s", fstype);
-    found = true; /* the last entry for a mount point is the visible one */
-  }
-  if (f)
-    fclose(f);
+  char fstype[128] = "";
+  unsigned major, minor;
+  bool found =
+      rg_find_mount(want, fstype, sizeof fstype, &major, &minor) == 0;
   bool fuse = found && strncmp(fstype, "fuse", 4) == 0;
   return json_pack("{s:s, s:b, s:s?}", "path", mount, "mounted", fuse, "fstype",
                    found ? fstype : NULL);

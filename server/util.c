@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <strings.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,4 +310,48 @@ int rg_write_file(const char *path, const void *buf, size_t len, mode_t mode) {
     unlink(tmp);
   free(tmp);
   return rc;
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mountinfo(char *s) {
+  char *o = s;
+  for (char *p = s; *p; p++) {
+    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' &&
+        p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+      *o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+      p += 3;
+    } else {
+      *o++ = *p;
+    }
+  }
+  *o = 0;
+}
+
+int rg_find_mount(const char *path, char *fstype, size_t fslen,
+                      unsigned *major_out, unsigned *minor_out) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return -errno;
+  char *line = NULL;
+  size_t cap = 0;
+  int found = -ENOENT;
+  while (getline(&line, &cap, f) > 0) {
+    unsigned ma, mi;
+    char mp[PATH_MAX + 1], fst[128];
+    if (sscanf(line, "%*u %*u %u:%u %*s %" "4096" "s", &ma, &mi, mp) != 3)
+      continue;
+    const char *sep = strstr(line, " - ");
+    if (!sep || sscanf(sep + 3, "%127s", fst) != 1)
+      continue;
+    unescape_mountinfo(mp);
+    if (strcmp(mp, path) != 0)
+      continue;
+    found = 0;
+    snprintf(fstype, fslen, "%s", fst);
+    *major_out = ma;
+    *minor_out = mi;
+  }
+  free(line);
+  fclose(f);
+  return found;
 }

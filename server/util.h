@@ -35,6 +35,11 @@ void rg_random_hex(char *out, size_t nbytes);
 bool rg_is_hex40(const char *s);
 /* PATH's last name ends in "." plus one of the N extensions (any case). */
 bool rg_path_has_ext(const char *path, const char *const *exts, size_t n);
+/* The topmost mount at PATH (compared as given) in /proc/self/mountinfo:
+ * its fstype and device numbers. 0, or -ENOENT when nothing is mounted
+ * there, or -errno. Never stats PATH (a dead FUSE mount would hang it). */
+int rg_find_mount(const char *path, char *fstype, size_t fslen,
+                  unsigned *major, unsigned *minor);
 /* Compares without leaking where two secrets differ. */
 bool rg_secret_eq(const char *a, const char *b);
 /* Reads a whole file (at most MAX bytes). 0 or -errno (-EFBIG if larger). */
