@@ -13,22 +13,8 @@
 . "$(dirname "$0")/lib/common.sh"
 export LC_ALL=C
 RSS_BOUND_MIB=${LOAD_RSS_MIB:-300}
-MNT=$T/mnt
-FUSE_OK=1
-[ -e /dev/fuse ] || FUSE_OK=0
-
-mounted() { awk -v m="$MNT" '$5 == m && / - fuse\.reelgate / { f = 1 } END { exit !f }' /proc/self/mountinfo; }
-load_exit() {
-  local rc=$?
-  if [ -n "${DPID:-}" ] && alive "$DPID"; then
-    kill -TERM "$DPID" 2>/dev/null
-    wait_gone "$DPID" 10 || kill -KILL "$DPID" 2>/dev/null
-  fi
-  if mounted; then umount -l "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT" 2>/dev/null; fi
-  (exit $rc)
-  cleanup
-}
-trap load_exit EXIT
+FUSE_OPTIONAL=1
+. "$(dirname "$0")/lib/fuse.sh" # MNT, FUSE_OK, mounted, the exit trap
 
 mem() { # "VmHWM RssAnon" of the daemon, in KiB
   awk '/^VmHWM:/ { h = $2 } /^RssAnon:/ { a = $2 } END { print h, a }' "/proc/$DPID/status"
@@ -153,7 +139,7 @@ EOF
     check "the daemon is alive after the FUSE readers" alive "$DPID"
   fi
 else
-  note "SKIP FUSE part: $([ $FUSE_OK = 0 ] && echo 'no /dev/fuse' || grep -h 'no FUSE mount' "$DATA/reelgate.log" | tail -1)"
+  note "SKIP FUSE part: $([ $FUSE_OK = 0 ] && echo "$FUSE_WHY" || grep -h 'no FUSE mount' "$DATA/reelgate.log" | tail -1)"
 fi
 
 # ------------------------------------------------------ 1000 webhooks --

@@ -5,13 +5,19 @@
 #
 # Set FUSE_NONROOT_SKIP to a reason to skip when not root (otherwise
 # fusermount3 is enough), and define fuse_exit_first to run something first
-# at exit (samba.sh stops smbd, which holds files open on the mount).
+# at exit (samba.sh stops smbd, which holds files open on the mount). With
+# FUSE_OPTIONAL set, a test whose mount is only one part (load.sh) is not
+# skipped: FUSE_OK is 0 and FUSE_WHY says why.
 
 MNT=$T/mnt
-[ -e /dev/fuse ] || skip_all "no /dev/fuse (load the fuse module; in a container pass --device /dev/fuse --cap-add SYS_ADMIN)"
-if [ "$(id -u)" != 0 ]; then
-  [ -n "${FUSE_NONROOT_SKIP:-}" ] && skip_all "$FUSE_NONROOT_SKIP"
-  command -v fusermount3 >/dev/null 2>&1 || skip_all "not root and no fusermount3 (apt-get install fuse3)"
+FUSE_OK=1 FUSE_WHY=''
+fuse_unavailable() {
+  if [ -n "${FUSE_OPTIONAL:-}" ]; then FUSE_OK=0 FUSE_WHY=$1; else skip_all "$1"; fi
+}
+[ -e /dev/fuse ] || fuse_unavailable "no /dev/fuse (load the fuse module; in a container pass --device /dev/fuse --cap-add SYS_ADMIN)"
+if [ $FUSE_OK = 1 ] && [ "$(id -u)" != 0 ]; then
+  [ -n "${FUSE_NONROOT_SKIP:-}" ] && fuse_unavailable "$FUSE_NONROOT_SKIP"
+  command -v fusermount3 >/dev/null 2>&1 || fuse_unavailable "not root and no fusermount3 (apt-get install fuse3)"
 fi
 mounted() { awk -v m="$MNT" '$5 == m && / - fuse\.reelgate / { f = 1 } END { exit !f }' /proc/self/mountinfo; }
 # wait_mount — the daemon's mount is up, or a skip when FUSE is not allowed.
