@@ -22,10 +22,7 @@
 # when chromium, node/npm or the npm registry are unavailable.
 . "$(dirname "$0")/lib/common.sh"
 need ffmpeg
-CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-[ -n "$CHROMIUM" ] || skip_all "chromium is not installed (apt-get install chromium)"
-command -v node >/dev/null 2>&1 || skip_all "node is not installed (apt-get install npm)"
-export CHROMIUM
+need_chromium
 
 NPM_CACHE=${RG_NPM_CACHE:-$RG_BUILDDIR/tests/.cache/npm}
 if [ ! -f "$NPM_CACHE/node_modules/hls.js/dist/hls.min.js" ] ||

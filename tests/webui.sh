@@ -14,10 +14,7 @@
 # Exit 77 when chromium, node/npm or the npm registry are unavailable.
 . "$(dirname "$0")/lib/common.sh"
 need ffmpeg
-CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-[ -n "$CHROMIUM" ] || skip_all "chromium is not installed (apt-get install chromium)"
-command -v node >/dev/null 2>&1 || skip_all "node is not installed (apt-get install npm)"
-export CHROMIUM
+need_chromium
 PW_VERSION=1.65.1
 NPM_CACHE=${RG_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/reelgate-npm}
 if [ "$(node -p "require('$NPM_CACHE/node_modules/playwright-core/package.json').version" 2>/dev/null)" != "$PW_VERSION" ]; then

@@ -132,6 +132,15 @@ need() {
   done
 }
 
+# need_chromium — headless Chromium and node for the browser tests: exports
+# CHROMIUM (the environment's, or the one on PATH), or skips.
+need_chromium() {
+  CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+  [ -n "$CHROMIUM" ] || skip_all "chromium is not installed (apt-get install chromium)"
+  command -v node >/dev/null 2>&1 || skip_all "node is not installed (apt-get install npm)"
+  export CHROMIUM
+}
+
 # --------------------------------------------------------------- processes --
 
 # track PID NAME — adds a process to the set the EXIT trap stops.
