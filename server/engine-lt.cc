@@ -92,9 +92,9 @@ struct rg_engine {
   /* IP filter and port mapping state (rg_engine_set_ip_filter,
    * rg_engine_portmaps), updated from pop_alerts */
   int64_t blocked_peers = 0;
-  int64_t banned_peers = 0;
-  /* The blocklist's ranges, and the addresses banned for corrupt data since
-   * start: the session filter is always both (apply_filter). */
+  /* The blocklist's filter, and the addresses banned for corrupt data since
+   * start (their count is what rg_engine_banned_peers reports): the session
+   * filter is always both (apply_filter). */
   lt::ip_filter list_filter;
   std::set<lt::address> banned;
   std::vector<rg_portmap> portmaps;
@@ -540,10 +540,8 @@ extern "C" rg_alert *rg_engine_pop_alerts(rg_engine *e, size_t *n) {
         auto *ba = static_cast<lt::peer_ban_alert *>(a);
         r.type = RG_ALERT_PEER_BANNED;
         lt::address ip = ba->endpoint.address();
-        if (!ip.is_unspecified() && e->banned.insert(ip).second) {
-          e->banned_peers++;
+        if (!ip.is_unspecified() && e->banned.insert(ip).second)
           filter_dirty = true; /* applied once, after this batch */
-        }
         break;
       }
       case lt::peer_blocked_alert::alert_type:
@@ -1195,7 +1193,7 @@ extern "C" int64_t rg_engine_blocked_peers(rg_engine *e) {
 }
 
 extern "C" int64_t rg_engine_banned_peers(rg_engine *e) {
-  return e ? e->banned_peers : 0;
+  return e ? int64_t(e->banned.size()) : 0;
 }
 
 static void note_portmap(rg_engine *e, lt::alert *a) {
