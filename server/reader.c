@@ -162,7 +162,7 @@ static void deliver(rg_reader *r) {
   event_del(r->ev);
   rg_read_cb cb = r->cb;
   void *arg = r->arg;
-  rg_metrics_read(err, 0, pos - r->off, rg_now_ms() - (r->deadline_ms - (int64_t)rg_tm_read_timeout_s(r->tm) * 1000));
+  rg_metrics_read(err, 0, pos - r->off, rg_now_ms() - r->started_ms);
   if (err)
     cb(arg, err, -1, r->off, 0);
   else
@@ -202,7 +202,7 @@ static void on_event(evutil_socket_t fd, short what, void *arg) {
     r->pending = false;
     r->rate_bytes += (int64_t)n;
     r->last_end = r->off + (int64_t)n;
-    rg_metrics_read(0, 1, (int64_t)n, rg_now_ms() - (r->deadline_ms - (int64_t)rg_tm_read_timeout_s(r->tm) * 1000));
+    rg_metrics_read(0, 1, (int64_t)n, rg_now_ms() - r->started_ms);
     r->cb(r->arg, 0, r->warm_fd, r->off, n);
     return;
   }
@@ -220,6 +220,8 @@ static void on_event(evutil_socket_t fd, short what, void *arg) {
   if (left <= 0) {
     rg_warn("%s: read of file %d at %lld timed out waiting for piece %d",
             r->t->hex, r->file, (long long)r->off, r->need);
+    r->t->stall_ms = rg_now_ms();
+    r->t->stall_have_bytes = r->t->have_bytes;
     rg_reader_fail(r, -ETIMEDOUT);
     return;
   }
@@ -262,6 +264,16 @@ static bool try_warm(rg_reader *r, int64_t off, size_t len) {
   return true;
 }
 
+/* A retry on a stalled torrent (rg_stalled) waits only a short while: when
+ * a readahead read fails, the kernel retries the page the caller asked for;
+ * smbd and players retry too. Each retry waiting out read_timeout_s in full
+ * would double the hang the timeout exists to bound. */
+static int64_t stall_timeout_ms(rg_tm *tm) {
+  int64_t full = (int64_t)rg_tm_read_timeout_s(tm) * 1000;
+  int64_t ms = full / 10 < 2000 ? 2000 : full / 10;
+  return ms < full ? ms : full;
+}
+
 int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
                    void *arg) {
   if (r->pending)
@@ -273,7 +285,8 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
   r->len = len;
   r->cb = cb;
   r->arg = arg;
-  r->deadline_ms = rg_now_ms() + (int64_t)rg_tm_read_timeout_s(r->tm) * 1000;
+  r->started_ms = rg_now_ms();
+  r->deadline_ms = r->started_ms + (int64_t)rg_tm_read_timeout_s(r->tm) * 1000;
   rg_torrent *t = r->t;
   if (t->removed || off >= r->size || len == 0) {
     arm(r, 0);
@@ -302,6 +315,8 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
   }
   place_window(r, off);
   r->waited = !rg_have(t, r->need);
+  if (r->waited && rg_stalled(t, now))
+    r->deadline_ms = now + stall_timeout_ms(r->tm);
   if (rg_have(t, r->need) || t->failed)
     arm(r, 0);
   else

@@ -31,7 +31,7 @@ struct rg_reader {
   int need; /* piece the pending read waits for */
   rg_read_cb cb;
   void *arg;
-  int64_t deadline_ms;
+  int64_t started_ms, deadline_ms; /* monotonic */
   struct event *ev; /* timeout / deferred delivery */
   struct rg_reader *next;
 };
@@ -55,6 +55,8 @@ struct rg_torrent {
   int64_t added, last_read;   /* wall seconds */
   int64_t last_read_ms;       /* monotonic */
   int64_t announce_ms;        /* last forced re-announce */
+  int64_t stall_ms;           /* a read timed out then (monotonic), 0 = never */
+  int64_t stall_have_bytes;   /* have_bytes at that moment */
   bool playing;               /* priority mode (webhooks) */
   bool paused_for_priority;   /* paused because another title plays */
   int64_t drop_after_ms;      /* fast drop after playback stopped, 0 = no */
@@ -72,6 +74,13 @@ int64_t rg_tm_readahead_bytes(rg_tm *tm);
 struct event_base *rg_tm_base(rg_tm *tm);
 rg_engine *rg_tm_engine(rg_tm *tm);
 void rg_tm_touch(rg_tm *tm, rg_torrent *t);
+
+/* Stalled: a read on the torrent timed out within the last minute and not
+ * one piece has arrived since. */
+static inline bool rg_stalled(const rg_torrent *t, int64_t now_ms) {
+  return t->stall_ms > 0 && now_ms - t->stall_ms < 60000 &&
+         t->have_bytes == t->stall_have_bytes;
+}
 
 static inline bool rg_have(const rg_torrent *t, int p) {
   return t->have && p >= 0 && (size_t)(p >> 3) < t->have_len &&

@@ -707,9 +707,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
     for (rg_reader *r = t->readers, *rn; r; r = rn) {
       rn = r->next;
       if (r->pending) {
-        int64_t waited = (int64_t)tm->o.read_timeout_s * 1000 -
-                         (r->deadline_ms - now);
-        stalled |= waited > 2000;
+        stalled |= now - r->started_ms > 2000 || rg_stalled(t, now);
         rg_reader_nudge(r);
       }
     }

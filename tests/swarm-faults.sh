@@ -2,7 +2,8 @@
 # swarm-faults.sh — the swarm goes away and comes back.
 #  * A torrent seeded through opentracker is read a little; the seeder dies;
 #    the next uncached read fails (504 or a cut connection) within
-#    read_timeout_s + 3 s while the API keeps answering; the seeder returns
+#    read_timeout_s + 3 s while the API keeps answering, a retry fails
+#    within the 2 s stall timeout; the seeder returns
 #    on the same port and reads recover, byte-exact, within a bounded time.
 #  * A magnet nobody seeds: the metadata fetch gives up after
 #    metadata_timeout_s, the torrent says so, and nothing hangs.
@@ -63,6 +64,15 @@ check_le "it fails within read_timeout_s + 3 s (ms)" "$el" $(((READ_TIMEOUT + 3)
 http GET "$URL/api/status" -H "X-Api-Key: $API_KEY" --max-time 2
 check_status "the daemon still answers after the failed read" 200
 check "cached data is still served without a seeder" range_eq "$F" "$U" 0 65535
+# A retry on a torrent that got nothing since a read timed out waits 2 s,
+# not read_timeout_s again (the kernel, smbd and players all retry).
+t0=$(now_ms)
+code=$(curl -sS -g --noproxy '*' --max-time 30 -r "$((END0 + 1048576))-$((END0 + 1048576 + 65535))" \
+  -o /dev/null -w '%{http_code}' "$U" 2>/dev/null)
+el=$(($(now_ms) - t0))
+note "retry on the stalled torrent: HTTP $code after $el ms"
+check_eq "a retry while still stalled fails with 504" 504 "$code"
+check_le "… within 2 s + 1.5 s, not read_timeout_s again (ms)" "$el" 3500
 
 # ---- the seeder comes back (same port, announces to the tracker)
 t0=$(now_ms)
