@@ -908,6 +908,28 @@ extern "C" int rg_engine_add_peer(rg_engine *e, const uint8_t ih[20],
   });
 }
 
+extern "C" int rg_engine_add_sources(rg_engine *e, const uint8_t ih[20],
+                                     const char *const *trackers,
+                                     size_t ntrackers,
+                                     const char *const *peers, size_t npeers) {
+  return guarded([&] {
+    tor *t;
+    if (int rc = target(e, ih, &t))
+      return rc;
+    for (size_t i = 0; i < ntrackers; i++)
+      if (trackers[i] && *trackers[i])
+        t->h.add_tracker(lt::announce_entry(trackers[i]));
+    for (size_t i = 0; i < npeers; i++) {
+      lt::tcp::endpoint ep;
+      if (peers[i] && parse_endpoint(peers[i], ep))
+        t->h.connect_peer(ep);
+    }
+    if (ntrackers)
+      t->h.force_reannounce();
+    return 0;
+  });
+}
+
 extern "C" int rg_engine_reannounce(rg_engine *e, const uint8_t ih[20]) {
   return guarded([&] {
     tor *t;

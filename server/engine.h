@@ -122,6 +122,11 @@ int rg_engine_have_bitfield(rg_engine *e, const uint8_t ih[20], uint8_t **bits,
                             size_t *len);
 int rg_engine_add_peer(rg_engine *e, const uint8_t ih[20], const char *ip,
                        int port);
+/* Adds announce URLs and connects peers ("ip:port", "[v6]:port") to a
+ * torrent in the session; new trackers are announced to at once. */
+int rg_engine_add_sources(rg_engine *e, const uint8_t ih[20],
+                          const char *const *trackers, size_t ntrackers,
+                          const char *const *peers, size_t npeers);
 int rg_engine_reannounce(rg_engine *e, const uint8_t ih[20]);
 /* Per-torrent download limit (bytes/s) and connection cap; 0 = none. */
 int rg_engine_set_torrent_limits(rg_engine *e, const uint8_t ih[20],

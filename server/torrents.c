@@ -812,6 +812,56 @@ static void start_fetch(rg_tm *tm, rg_torrent *t) {
   rg_info("%s: fetching metadata", t->hex);
 }
 
+/* Appends the strings of SRC missing from DST (at most CAP in all); the
+ * appended ones also go to NEWV unless it is NULL. */
+static void union_strs(const char **dst, size_t *n, const char **newv,
+                       size_t *nnew, char *const *src, size_t nsrc, size_t cap) {
+  for (size_t i = 0; i < nsrc && *n < cap; i++) {
+    size_t k = 0;
+    while (k < *n && strcmp(dst[k], src[i]))
+      k++;
+    if (k == *n) {
+      dst[(*n)++] = src[i];
+      if (newv)
+        newv[(*nnew)++] = src[i];
+    }
+  }
+}
+
+/* A magnet added again may name trackers or peers its torrent lacks (a
+ * fresh peer for a stalled fetch, say): they join the torrent's magnet
+ * source, kept for its next session, and libtorrent at once when the
+ * torrent is in the session. */
+static void merge_sources(rg_tm *tm, rg_torrent *t, const rg_magnet *m) {
+  if (!m->ntrackers && !m->npeers)
+    return;
+  rg_magnet old = {0};
+  char *cause = NULL;
+  bool is_magnet = t->source && strncmp(t->source, "magnet:", 7) == 0 &&
+                   rg_magnet_parse(t->source, &old, &cause) == 0;
+  free(cause);
+  enum { CAP = 64 }; /* what rg_magnet_parse keeps */
+  const char *tr[CAP], *pe[CAP], *newtr[CAP], *newpe[CAP];
+  size_t ntr = 0, npe = 0, nnewtr = 0, nnewpe = 0;
+  union_strs(tr, &ntr, NULL, NULL, old.trackers, old.ntrackers, CAP);
+  union_strs(pe, &npe, NULL, NULL, old.peers, old.npeers, CAP);
+  union_strs(tr, &ntr, newtr, &nnewtr, m->trackers, m->ntrackers, CAP);
+  union_strs(pe, &npe, newpe, &nnewpe, m->peers, m->npeers, CAP);
+  if ((nnewtr || nnewpe) && (is_magnet || !t->source)) {
+    char *src = rg_magnet_format(t->ih, t->name ? t->name : m->name, tr, ntr,
+                                 pe, npe);
+    free(t->source);
+    t->source = src;
+    persist(tm, t);
+  }
+  if ((nnewtr || nnewpe) && t->active) {
+    rg_engine_add_sources(tm->o.engine, t->ih, newtr, nnewtr, newpe, nnewpe);
+    rg_info("%s: added again: %zu more trackers, %zu more peers", t->hex,
+            nnewtr, nnewpe);
+  }
+  rg_magnet_clear(&old);
+}
+
 int rg_tm_add_magnet(rg_tm *tm, const rg_magnet *m, const char *link,
                      const char *title, rg_torrent **out, bool *existed,
                      char **cause) {
@@ -829,6 +879,8 @@ int rg_tm_add_magnet(rg_tm *tm, const rg_magnet *m, const char *link,
         t->source = rg_strdup(link);
       }
       start_fetch(tm, t);
+    } else {
+      merge_sources(tm, t, m);
     }
     *out = t;
     return 0;
