@@ -345,9 +345,25 @@ static int only_video(const rg_tinfo *ti) {
   return only;
 }
 
+/* Whether sync itself added torrent HASH (sync_added): only those are ever
+ * dropped as unused. A torrent someone added, even one still fetching its
+ * metadata when a run picked it as a candidate, is theirs. */
+static bool added_by_sync(rg_sync *s, const char *hash) {
+  sqlite3_stmt *st = prep(s, "SELECT 1 FROM sync_added WHERE hash=?");
+  if (!st)
+    return false;
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  bool yes = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  return yes;
+}
+
 /* Removes torrent HASH, a candidate none of whose files could be used,
- * unless an entry plays from it or more is still wanted from it. */
+ * unless sync did not add it, an entry plays from it or more is still
+ * wanted from it. */
 static void drop_unused(rg_sync *s, const char *hash, rg_sync_job *j) {
+  if (!added_by_sync(s, hash))
+    return;
   count_arg c = {hash, 0};
   rg_library_each(s->app->library, count_one, &c);
   rg_torrent *t = rg_tm_find(s->app->tm, hash);
@@ -377,9 +393,8 @@ static void drop_unused(rg_sync *s, const char *hash, rg_sync_job *j) {
  * up to MAX_EPISODE_NUMBER), then deleted. An episode upgrade whose file
  * cannot be told (no file named for it, several videos) keeps the old
  * entry and torrent; the candidate torrent is dropped once nothing of the
- * library plays from it, unless it was there before the run added it
- * (EXISTED: someone's own torrent). */
-static void process_wanted(rg_sync *s, const char *hash, bool existed) {
+ * library plays from it, if sync added it. */
+static void process_wanted(rg_sync *s, const char *hash) {
   rg_torrent *t = rg_tm_find(s->app->tm, hash);
   const rg_tinfo *ti = t ? rg_torrent_info(t) : NULL;
   if (!ti || !s->app->library)
@@ -488,12 +503,12 @@ static void process_wanted(rg_sync *s, const char *hash, bool existed) {
     sqlite3_finalize(d);
   }
   free(done);
-  if (refused && !existed)
+  if (refused)
     drop_unused(s, hash, refused_j);
 }
 
 static void hook_metadata(rg_torrent *t, void *arg) {
-  process_wanted(arg, rg_torrent_hex(t), false);
+  process_wanted(arg, rg_torrent_hex(t));
 }
 
 static void hook_removed(rg_torrent *t, void *arg) {
@@ -505,6 +520,12 @@ static void hook_removed(rg_torrent *t, void *arg) {
     sqlite3_finalize(st);
   }
   st = prep(s, "DELETE FROM sync_episodes WHERE hash=?");
+  if (st) {
+    sqlite3_bind_text(st, 1, rg_torrent_hex(t), -1, SQLITE_STATIC);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+  }
+  st = prep(s, "DELETE FROM sync_added WHERE hash=?");
   if (st) {
     sqlite3_bind_text(st, 1, rg_torrent_hex(t), -1, SQLITE_STATIC);
     sqlite3_step(st);
@@ -527,7 +548,9 @@ int rg_sync_jobs_init(rg_sync *s, char **cause) {
       " file_index INTEGER, release TEXT, added INTEGER,"
       " PRIMARY KEY(show_tmdb, season, episode));"
       "CREATE TABLE IF NOT EXISTS sync_upgrade_checked(key TEXT PRIMARY KEY,"
-      " at INTEGER NOT NULL);";
+      " at INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS sync_added(hash TEXT PRIMARY KEY,"
+      " added INTEGER NOT NULL);";
   char *err = NULL;
   if (sqlite3_exec(db(s), sql, NULL, NULL, &err) != SQLITE_OK) {
     *cause = rg_printf("sync tables: %s", err ? err : "error");
@@ -552,7 +575,7 @@ int rg_sync_jobs_init(rg_sync *s, char **cause) {
     }
     sqlite3_finalize(st);
     for (size_t i = 0; i < n; i++)
-      process_wanted(s, hashes[i], false);
+      process_wanted(s, hashes[i]);
     free(hashes);
   }
   return 0;
@@ -691,6 +714,16 @@ static void add_fn(void *arg) {
   if (o->rc)
     return;
   snprintf(o->hash, sizeof o->hash, "%s", rg_torrent_hex(t));
+  if (!o->existed) {
+    sqlite3_stmt *st =
+        prep(o->s, "INSERT OR IGNORE INTO sync_added(hash, added) VALUES(?,?)");
+    if (st) {
+      sqlite3_bind_text(st, 1, o->hash, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 2, rg_wall_s());
+      sqlite3_step(st);
+      sqlite3_finalize(st);
+    }
+  }
   for (int i = 0; i < o->nwants; i++) {
     want *w = &o->wants[i];
     sqlite3_stmt *st = prep(
@@ -718,7 +751,7 @@ static void add_fn(void *arg) {
   }
   o->has_meta = rg_torrent_info(t) != NULL;
   if (o->has_meta)
-    process_wanted(o->s, o->hash, o->existed);
+    process_wanted(o->s, o->hash);
 }
 
 typedef struct pending_op {

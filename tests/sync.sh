@@ -359,6 +359,12 @@ mkdir -p "$T/src/$BONUS"
 make_random "$T/src/$BONUS/Game.of.Thrones.S01E09.Extended.mkv" 2
 make_random "$T/src/$BONUS/Game.of.Thrones.S01E10.Extended.mkv" 1
 seed_ours seed-bonus 127.0.0.12 "$T/src/$BONUS"; MBON=$MAGNET HBON=$HASH
+# the same offer, but someone added the torrent by hash before the run
+BONUS2=Game.of.Thrones.Bonus.Disc.2
+mkdir -p "$T/src/$BONUS2"
+make_random "$T/src/$BONUS2/Game.of.Thrones.S01E07.Extended.mkv" 1
+make_random "$T/src/$BONUS2/Game.of.Thrones.S01E08.Extended.mkv" 1
+seed_ours seed-bonus2 127.0.0.13 "$T/src/$BONUS2"; MBON2=$MAGNET HBON2=$HASH
 DAEMON_ENV+=(sync_tv_follow=1399,4242 sync_upgrade_recheck_h=0)
 restart_daemon
 LONG70='{"id": 4242, "name": "Long Show", "year": 2020, "imdb": "tt4242424", "episodes": 70}'
@@ -408,6 +414,25 @@ check "mislabelled upgrade: the log says why" \
 check "mislabelled upgrade: and that the candidate went" \
   grep -q "candidate torrent $HBON removed: no file of it was used" <<<"$(rj log)"
 check_eq "mislabelled upgrade: still two Game of Thrones entries" 2 "$(got_n)"
+
+# The same, for a torrent someone added by its bare hash (no peer, so its
+# metadata never comes) before the run picked it: the run's magnet names the
+# seeder, the metadata comes, the upgrade is refused, and the torrent stays.
+add_link "$HBON2"
+check_status "own torrent: added by hash → 201" 201
+sleep 1
+check_eq "own torrent: no metadata without a peer" false "$(tfield "$HBON2" has_metadata)"
+PBON2="{\"title\": \"Game.of.Thrones.S01E01.2160p.WEB-DL.DV.HDR.DDP5.1.H.265-GRP2\", \"magnet\": \"$MBON2\", \"hash\": \"$HBON2\", \"seeders\": 95}"
+EXTRA="{\"shows\": [$GOT, $LONG71]}" state '[]' "{\"tt0944947\": [$PP, $PE2, $PP4, $PBON2], \"tt4242424\": [$PLS, $PE71]}" '{}'
+run_job tv
+check "own torrent: the run's magnet brought its seeder, the metadata came" \
+  wait_until 20 eval '[ "$(tfield "$HBON2" has_metadata)" = true ]'
+check "own torrent: the upgrade is refused" \
+  wait_until 10 daemon_log_has "S01E01: no file of $HBON2 is named for it; kept $HP4, not upgraded"
+check_eq "own torrent: S01E01 still plays the 4K pack" "$HP4 $P1 $I1" "$(got 1 info_hash) $(got 1 path) $(got 1 inode)"
+check_eq "own torrent: it is kept (sync did not add it)" "$HBON2" "$(tfield "$HBON2" info_hash)"
+check "own torrent: and was never called a candidate to remove" \
+  sh -c '! grep -q "candidate torrent $1 removed" "$2"' _ "$HBON2" "$DATA/reelgate.log"
 DAEMON_ENV+=(sync_tv_follow=1399)
 
 # ---- history ----
