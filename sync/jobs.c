@@ -345,6 +345,51 @@ static int only_video(const rg_tinfo *ti) {
   return only;
 }
 
+/* An episode upgrade refused once HASH's files were known (run J still
+ * going): its summary.changes record says so instead of "upgrade". A pack's
+ * record moves the episode from "episodes" to "refused"; the record is
+ * refused once no episode of it is left. summary.upgraded drops with it. */
+static void upgrade_refused(rg_sync *s, rg_sync_job *j, const char *hash,
+                            int episode) {
+  pthread_mutex_lock(&s->lock);
+  size_t i;
+  json_t *o;
+  json_array_foreach(j->changes, i, o) {
+    const char *h = json_string_value(json_object_get(o, "info_hash"));
+    const char *act = json_string_value(json_object_get(o, "action"));
+    if (!h || !act || strcmp(h, hash) || strcmp(act, "upgrade"))
+      continue;
+    json_t *eps = json_object_get(o, "episodes");
+    bool gone = false;
+    if (json_is_array(eps)) {
+      size_t k;
+      json_t *e;
+      json_array_foreach(eps, k, e) {
+        if (json_integer_value(e) != episode)
+          continue;
+        json_t *ref = json_object_get(o, "refused");
+        if (!json_is_array(ref)) {
+          ref = json_array();
+          json_object_set_new(o, "refused", ref);
+        }
+        json_array_append_new(ref, json_integer(episode));
+        json_array_remove(eps, k);
+        break;
+      }
+      gone = json_array_size(eps) == 0;
+    } else {
+      gone = json_integer_value(json_object_get(o, "episode")) == episode;
+    }
+    if (gone) {
+      json_object_set_new(o, "action", json_string("upgrade_refused"));
+      if (j->upgraded > 0)
+        j->upgraded--;
+    }
+    break;
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
 /* Whether sync itself added torrent HASH (sync_added): only those are ever
  * dropped as unused. A torrent someone added, even one still fetching its
  * metadata when a run picked it as a candidate, is theirs. */
@@ -461,12 +506,13 @@ static void process_wanted(rg_sync *s, const char *hash) {
       } else if (w.replaces[0]) {
         refused = true;
         refused_j = j ? j : refused_j;
-        if (j)
+        if (j) {
+          upgrade_refused(s, j, hash, w.episode);
           rg_sync_log(j,
                       "%s S%02dE%02d: no file of %s is named for it; kept %s, "
                       "not upgraded",
                       w.title, w.season, w.episode, hash, w.replaces);
-        else
+        } else
           rg_info("sync: %s S%02dE%02d: no file of %s is named for it; kept "
                   "%s, not upgraded",
                   w.title, w.season, w.episode, hash, w.replaces);

@@ -359,6 +359,13 @@ mkdir -p "$T/src/$BONUS"
 make_random "$T/src/$BONUS/Game.of.Thrones.S01E09.Extended.mkv" 2
 make_random "$T/src/$BONUS/Game.of.Thrones.S01E10.Extended.mkv" 1
 seed_ours seed-bonus 127.0.0.12 "$T/src/$BONUS"; MBON=$MAGNET HBON=$HASH
+# a 4K DV pack of Long Show that lacks E70 (and E71, which aired later)
+LSDV=Long.Show.S01.2160p.WEB-DL.DV.HDR.DDP5.1.H.265-GRP
+mkdir -p "$T/src/$LSDV"
+for ((e = 1; e <= 69; e++)); do
+  make_random_bytes "$T/src/$LSDV/$(printf 'Long.Show.S01E%02d.2160p.WEB-DL.DV.HDR.DDP5.1.H.265-GRP.mkv' $e)" 4096
+done
+seed_ours seed-ldv 127.0.0.14 "$T/src/$LSDV"; MLDV=$MAGNET HLDV=$HASH
 # the same offer, but someone added the torrent by hash before the run
 BONUS2=Game.of.Thrones.Bonus.Disc.2
 mkdir -p "$T/src/$BONUS2"
@@ -414,6 +421,10 @@ check "mislabelled upgrade: the log says why" \
 check "mislabelled upgrade: and that the candidate went" \
   grep -q "candidate torrent $HBON removed: no file of it was used" <<<"$(rj log)"
 check_eq "mislabelled upgrade: still two Game of Thrones entries" 2 "$(got_n)"
+check_eq "mislabelled upgrade: its summary record says refused" upgrade_refused \
+  "$(rj 'next(c["action"] for c in j["summary"]["changes"] if c.get("info_hash") == "'"$HBON"'")')"
+check_eq "mislabelled upgrade: summary.upgraded does not count it" true \
+  "$(rj 'j["summary"]["upgraded"] == sum(c["action"] == "upgrade" for c in j["summary"]["changes"])')"
 
 # The same, for a torrent someone added by its bare hash (no peer, so its
 # metadata never comes) before the run picked it: the run's magnet names the
@@ -433,6 +444,19 @@ check_eq "own torrent: S01E01 still plays the 4K pack" "$HP4 $P1 $I1" "$(got 1 i
 check_eq "own torrent: it is kept (sync did not add it)" "$HBON2" "$(tfield "$HBON2" info_hash)"
 check "own torrent: and was never called a candidate to remove" \
   sh -c '! grep -q "candidate torrent $1 removed" "$2"' _ "$HBON2" "$DATA/reelgate.log"
+
+# The DV pack beats every Long Show episode, but has no file for E70 or E71:
+# those two are refused and keep their torrents; the summary says so.
+PLDV="{\"title\": \"$LSDV\", \"magnet\": \"$MLDV\", \"hash\": \"$HLDV\", \"seeders\": 300, \"size\": 150000000000}"
+EXTRA="{\"shows\": [$GOT, $LONG71]}" state '[]' "{$GOTP, \"tt4242424\": [$PLS, $PE71, $PLDV]}" '{}'
+run_job tv
+ldv() { rj 'next((c["action"], len(c.get("episodes", [])), sorted(c.get("refused", []))) for c in j["summary"]["changes"] if c.get("info_hash") == "'"$HLDV"'")'; }
+check_eq "partial pack: an upgrade of 69 episodes, E70 and E71 refused" "('upgrade', 69, [70, 71])" "$(ldv)"
+check_eq "partial pack: summary.upgraded counts only upgrades" true \
+  "$(rj 'j["summary"]["upgraded"] == sum(c["action"] == "upgrade" for c in j["summary"]["changes"])')"
+check_eq "partial pack: E01–E69 from the DV pack, E70 and E71 from their old torrents" \
+  "$(long_all "$HLDV" 69) 70:${HLS4:0:8} 71:${HE71:0:8}" "$(long)"
+check "partial pack: the 4K pack stays for E70" test "$(tfield "$HLS4" info_hash)" = "$HLS4"
 DAEMON_ENV+=(sync_tv_follow=1399)
 
 # ---- history ----
