@@ -183,7 +183,7 @@ typedef struct job {
   bool video;
   bool m4s;  /* K_SEG: an fMP4 fragment (seg-K.m4s), else MPEG-TS */
   int fmp4;  /* playlists: ?fmp4= 1 fMP4, 0 MPEG-TS, -1 absent (by codec) */
-  char *key; /* percent-encoded API key */
+  char *key; /* the stream key (hex), for the URIs in playlists */
   /* the answer */
   int code;
   const char *ctype;
@@ -690,7 +690,7 @@ static void playlist_master(job *j, const minfo *mi, sbuf *s) {
     sb_printf(s,
               "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"%s\"%s,"
               "DEFAULT=%s,AUTOSELECT=YES,CHANNELS=\"2\","
-              "URI=\"audio.m3u8?audio=%d%s&api_key=%s\"\n",
+              "URI=\"audio.m3u8?audio=%d%s&key=%s\"\n",
               name, lang_attr(t, lang, sizeof lang),
               i == mi->def_audio ? "YES" : "NO", i, f, j->key);
   }
@@ -700,7 +700,7 @@ static void playlist_master(job *j, const minfo *mi, sbuf *s) {
     sb_printf(s,
               "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"%s\"%s,"
               "DEFAULT=NO,AUTOSELECT=YES,FORCED=NO,"
-              "URI=\"subs-%d.m3u8?api_key=%s\"\n",
+              "URI=\"subs-%d.m3u8?key=%s\"\n",
               name, lang_attr(t, lang, sizeof lang), i, j->key);
   }
   int64_t bw = mi->bitrate > 0 ? mi->bitrate : 5000000;
@@ -720,11 +720,11 @@ static void playlist_master(job *j, const minfo *mi, sbuf *s) {
   if (mi->nsubs)
     sb_printf(s, ",SUBTITLES=\"subs\"");
   /* one audio track rides in the video segments; several are renditions */
-  sb_printf(s, "\nvideo.m3u8?audio=%d%s&api_key=%s\n",
+  sb_printf(s, "\nvideo.m3u8?audio=%d%s&key=%s\n",
             groups || !mi->naudio ? -1 : mi->def_audio, f, j->key);
 }
 
-/* A VOD media playlist: segment K is NAME-K.EXT?QUERY&api_key=KEY (QUERY
+/* A VOD media playlist: segment K is NAME-K.EXT?QUERY&key=KEY (QUERY
  * may be ""); MAP, when not NULL, is the fMP4 initialization segment. */
 static void playlist_media(const minfo *mi, sbuf *s, const char *name,
                            const char *ext, const char *query, const char *key,
@@ -741,11 +741,11 @@ static void playlist_media(const minfo *mi, sbuf *s, const char *name,
   if (strcmp(ext, "vtt") != 0)
     sb_printf(s, "#EXT-X-INDEPENDENT-SEGMENTS\n");
   if (map)
-    sb_printf(s, "#EXT-X-MAP:URI=\"%s?%s%sapi_key=%s\"\n", map, query, amp,
+    sb_printf(s, "#EXT-X-MAP:URI=\"%s?%s%skey=%s\"\n", map, query, amp,
               key);
   for (int k = 0; k < mi->nseg; k++) {
     sb_printf(s, "#EXTINF:%.3f,\n", seg_dur(mi, k));
-    sb_printf(s, "%s-%d.%s?%s%sapi_key=%s\n", name, k, ext, query, amp, key);
+    sb_printf(s, "%s-%d.%s?%s%skey=%s\n", name, k, ext, query, amp, key);
   }
   sb_printf(s, "#EXT-X-ENDLIST\n");
 }
@@ -1736,10 +1736,10 @@ void rg_hls_route(rg_app *app, struct evhttp_request *req, const char *path) {
     rg_http_error(req, 405, "use GET or HEAD");
     return;
   }
-  if (!rg_http_authorized(app, req)) {
+  if (!rg_http_stream_authorized(app, req)) {
     rg_http_error(req, 401,
-                  "missing or wrong API key: HLS URLs carry it as "
-                  "?api_key=");
+                  "missing or wrong key: HLS URLs carry the stream key as "
+                  "?key= (or use the API key)");
     return;
   }
   rg_hls *h = app->hls;
@@ -1831,7 +1831,9 @@ void rg_hls_route(rg_app *app, struct evhttp_request *req, const char *path) {
     return;
   }
   j->h = h;
-  j->key = rg_percent_encode(app->api_key ? app->api_key : "");
+  char sk[33];
+  rg_http_stream_key(app, sk); /* never the API key: playlists get shared */
+  j->key = rg_strdup(sk);
   j->req = req;
   j->evcon = evhttp_request_get_connection(req);
   j->t0 = rg_now_ms();

@@ -24,7 +24,7 @@
  * several, the variant is video-only (audio=-1) and each track is an
  * EXT-X-MEDIA TYPE=AUDIO rendition audio.m3u8?audio=N whose segments are
  * seg-K.ts?audio=N&video=0 (or .m4s). Every URI in a playlist carries
- * ?api_key=.
+ * the stream key (?key=), never the API key.
  *
  * Work runs on worker threads reading through rg_bread; replies are sent
  * from the loop. The API key rules are those of /stream. Errors: 401 bad

@@ -132,10 +132,13 @@ static json_t *torrent_json(rg_app *app, struct evhttp_request *req,
       if (ti->files[i].pad)
         continue;
       char *url = rg_http_stream_url(app, req, t, i);
+      char *hls = rg_http_hls_url(app, req, t, i);
       json_t *f = json_pack(
-          "{s:i, s:s, s:I, s:I, s:s}", "index", i, "path", ti->files[i].path,
-          "size", (json_int_t)ti->files[i].size, "downloaded",
-          (json_int_t)rg_torrent_file_done(t, i), "stream_url", url);
+          "{s:i, s:s, s:I, s:I, s:s, s:s}", "index", i, "path",
+          ti->files[i].path, "size", (json_int_t)ti->files[i].size,
+          "downloaded", (json_int_t)rg_torrent_file_done(t, i), "stream_url",
+          url, "hls_url", hls);
+      free(hls);
       json_t *media = app->media
                           ? rg_media_file_json(app->media, rg_torrent_hex(t), i)
                           : NULL;

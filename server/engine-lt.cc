@@ -47,6 +47,7 @@
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/create_torrent.hpp>
+#include <libtorrent/hasher.hpp>
 #include <libtorrent/ip_filter.hpp>
 #include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/session.hpp>
@@ -1294,4 +1295,10 @@ extern "C" int rg_engine_portmaps(rg_engine *e, rg_portmap *out, int max) {
   for (int i = 0; i < n && i < max; i++)
     out[i] = e->portmaps[size_t(i)];
   return n;
+}
+
+extern "C" void rg_sha256(const void *data, size_t len, uint8_t out[32]) {
+  lt::hasher256 h(static_cast<const char *>(data), static_cast<int>(len));
+  lt::sha256_hash d = h.final();
+  memcpy(out, d.data(), 32);
 }

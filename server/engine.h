@@ -122,6 +122,9 @@ int rg_engine_have_bitfield(rg_engine *e, const uint8_t ih[20], uint8_t **bits,
                             size_t *len);
 int rg_engine_add_peer(rg_engine *e, const uint8_t ih[20], const char *ip,
                        int port);
+/* SHA-256 of DATA (libtorrent's hasher). */
+void rg_sha256(const void *data, size_t len, uint8_t out[32]);
+
 /* Adds announce URLs and connects peers ("ip:port", "[v6]:port") to a
  * torrent in the session; new trackers are announced to at once. */
 int rg_engine_add_sources(rg_engine *e, const uint8_t ih[20],

@@ -243,9 +243,9 @@ void rg_stream_route(rg_app *app, struct evhttp_request *req,
     rg_http_error(req, 405, "use GET or HEAD");
     return;
   }
-  if (!rg_http_authorized(app, req)) {
-    rg_http_error(req, 401, "missing or wrong API key: stream URLs carry it "
-                            "as ?api_key=");
+  if (!rg_http_stream_authorized(app, req)) {
+    rg_http_error(req, 401, "missing or wrong key: stream URLs carry the "
+                            "stream key as ?key= (or use the API key)");
     return;
   }
   /* {hash}/{index}[/{name}] */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "hls.h"
+#include "engine.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -78,6 +79,30 @@ bool rg_http_authorized(rg_app *app, struct evhttp_request *req) {
   return ok;
 }
 
+void rg_http_stream_key(const rg_app *app, char out[33]) {
+  static const char tag[] = "reelgate stream key v1\n";
+  const char *k = app->api_key ? app->api_key : "";
+  size_t kl = strlen(k);
+  char *buf = rg_malloc(sizeof tag + kl);
+  memcpy(buf, tag, sizeof tag - 1);
+  memcpy(buf + sizeof tag - 1, k, kl);
+  uint8_t d[32];
+  rg_sha256(buf, sizeof tag - 1 + kl, d);
+  free(buf);
+  rg_hex_encode(d, 16, out);
+}
+
+bool rg_http_stream_authorized(rg_app *app, struct evhttp_request *req) {
+  if (rg_http_authorized(app, req))
+    return true;
+  char *q = rg_http_query(req, "key");
+  char sk[33];
+  rg_http_stream_key(app, sk);
+  bool ok = q && rg_secret_eq(q, sk);
+  free(q);
+  return ok;
+}
+
 /* "Authorization: Basic base64(user:KEY)", any user (TorrServer clients). */
 bool rg_http_basic_authorized(rg_app *app, struct evhttp_request *req) {
   const char *h = evhttp_find_header(evhttp_request_get_input_headers(req),
@@ -139,13 +164,24 @@ char *rg_http_stream_url(rg_app *app, struct evhttp_request *req,
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   char *name = rg_percent_encode(base);
-  char *key = rg_percent_encode(app->api_key);
+  char key[33];
+  rg_http_stream_key(app, key);
   char *root = rg_http_base_url(app, req);
-  char *url = rg_printf("%s/stream/%s/%d/%s?api_key=%s", root,
-                        rg_torrent_hex(t), index, name, key);
+  char *url = rg_printf("%s/stream/%s/%d/%s?key=%s", root, rg_torrent_hex(t),
+                        index, name, key);
   free(root);
   free(name);
-  free(key);
+  return url;
+}
+
+char *rg_http_hls_url(rg_app *app, struct evhttp_request *req, rg_torrent *t,
+                      int index) {
+  char key[33];
+  rg_http_stream_key(app, key);
+  char *root = rg_http_base_url(app, req);
+  char *url = rg_printf("%s/hls/%s/%d/index.m3u8?key=%s", root,
+                        rg_torrent_hex(t), index, key);
+  free(root);
   return url;
 }
 

@@ -44,6 +44,14 @@ void rg_http_json(struct evhttp_request *req, int code, json_t *body);
 /* Replies {"error": msg}. */
 void rg_http_error(struct evhttp_request *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The stream key: a credential for playback URLs only (/stream/, /hls/),
+ * derived from the API key (32 hex + NUL into OUT), so it changes with it.
+ * URLs handed to players carry it as ?key= instead of the API key: a URL
+ * that leaks from a player's or a media server's log can play, not change
+ * anything or read a secret. */
+void rg_http_stream_key(const rg_app *app, char out[33]);
+/* rg_http_authorized, or the stream key as the key query parameter. */
+bool rg_http_stream_authorized(rg_app *app, struct evhttp_request *req);
 /* X-Api-Key header or api_key query parameter matches. */
 bool rg_http_authorized(rg_app *app, struct evhttp_request *req);
 /* A query parameter's decoded value (malloc'd) or NULL. */
@@ -52,9 +60,12 @@ char *rg_http_query(struct evhttp_request *req, const char *name);
 char *rg_http_base_url(rg_app *app, struct evhttp_request *req);
 /* The request body as a malloc'd NUL-terminated buffer. */
 uint8_t *rg_http_body(struct evhttp_request *req, size_t *len);
-/* An absolute stream URL for file INDEX of T, carrying the key. */
+/* An absolute stream URL for file INDEX of T, carrying the stream key. */
 char *rg_http_stream_url(rg_app *app, struct evhttp_request *req,
                          rg_torrent *t, int index);
+/* The file's HLS master playlist URL, with the stream key. */
+char *rg_http_hls_url(rg_app *app, struct evhttp_request *req, rg_torrent *t,
+                      int index);
 
 /* routes */
 void rg_api_route(rg_app *app, struct evhttp_request *req, const char *path);

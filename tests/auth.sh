@@ -115,6 +115,41 @@ check_eq "TorrServer: a Basic password that only starts with the key is refused"
 check_eq "a key prefix is refused" 401 "$(code GET /api/status -H "X-Api-Key: ${API_KEY%?}")"
 check_eq "an empty key is refused" 401 "$(code GET /api/status -H 'X-Api-Key;')"
 
+# The stream key (what URLs handed to players carry) plays, and nothing else:
+# in every form a key is taken, it opens no route that changes state or
+# reveals a secret.
+check "the stream key is not the API key" test "$STREAM_KEY" != "$API_KEY"
+check_eq "HEAD of a stream URL with ?key=<stream key> → 200" 200 \
+  "$(code HEAD "/stream/$H/0/film.mkv?key=$STREAM_KEY")"
+check_eq "a wrong stream key → 401" 401 "$(code HEAD "/stream/$H/0/film.mkv?key=${STREAM_KEY}x")"
+check_eq "the API key as ?api_key= still plays" 200 "$(code HEAD "/stream/$H/0/film.mkv?api_key=$API_KEY")"
+BASIC_SK=$(printf 'lampa:%s' "$STREAM_KEY" | base64 -w0)
+sbad=0 stotal=0
+for r in "${ROUTES[@]}"; do
+  m=${r%% *} rest=${r#* } p=${rest%% *} b=''
+  [ "$rest" != "$p" ] && b=${rest#* }
+  case $p in /stream/$H* | /hls*) continue ;; esac
+  bodyarg=()
+  [ -n "$b" ] && bodyarg=(--data-binary "$b")
+  sep=$([ "${p#*\?}" = "$p" ] && echo '?' || echo '&')
+  for v in header api_key key basic; do
+    case $v in
+      header) a=(-H "X-Api-Key: $STREAM_KEY") q=$p ;;
+      api_key) a=() q=$p${sep}api_key=$STREAM_KEY ;;
+      key) a=() q=$p${sep}key=$STREAM_KEY ;;
+      basic) a=(-H "Authorization: Basic $BASIC_SK") q=$p ;;
+    esac
+    stotal=$((stotal + 1))
+    c=$(code "$m" "$q" ${a[@]+"${a[@]}"} ${bodyarg[@]+"${bodyarg[@]}"})
+    if [ "$c" != 401 ]; then
+      sbad=$((sbad + 1))
+      note "$m $q (stream key, $v): HTTP $c, want 401: $(head -c 160 "$T/code.body")"
+    fi
+  done
+done
+check_eq "the stream key opens no other route ($stotal requests)" 0 $sbad
+check_eq "the torrent is still there" "$H" "$(tfield "$H" info_hash)"
+
 # Open routes.
 check_eq "/echo is open" 200 "$(code GET /echo)"
 check_eq "the web UI's index is open" 200 "$(code GET /)"
@@ -253,12 +288,12 @@ for p in "${SECRET_FREE[@]}"; do
     fi
   done
 done
-# The URL-handing routes may carry the API key (players can't send headers)
-# but never the other secrets.
+# The URL-handing routes carry the stream key (players can't send headers),
+# never the API key or the other secrets.
 for p in /api/torrents "/api/torrents/$H" /api/webhooks "/playlist?hash=$H" \
   /playlistall/all.m3u; do
   code GET "$p" "${K[@]}" >/dev/null
-  for s in "$TMDB" "$PROWL" "$TZN" "$PLEX" "$JF"; do
+  for s in "$API_KEY" "$TMDB" "$PROWL" "$TZN" "$PLEX" "$JF"; do
     grep -qF -- "$s" "$T/code.body" && { leaks=$((leaks + 1)); note "GET $p reveals ${s:0:6}…"; }
   done
   case $p in /api/webhooks) ;; *)
@@ -275,10 +310,18 @@ check_eq "no secret in any API response" 0 $leaks
 code GET /api/webhooks "${K[@]}" >/dev/null
 check "GET /api/webhooks hands out the webhook URL with its token" grep -qF -- "$WH" "$T/code.body"
 
+# A new API key brings a new stream key: the URLs handed out before stop.
+code POST /api/key/regenerate "${K[@]}" >/dev/null
+NK=$(jget api_key "$(cat "$T/code.body")")
+check "POST /api/key/regenerate gave a new key" test -n "$NK" -a "$NK" != "$API_KEY"
+check_eq "after it, the old stream key → 401" 401 "$(code HEAD "/stream/$H/0/film.mkv?key=$STREAM_KEY")"
+check_eq "… and the new key's stream key plays" 200 \
+  "$(code HEAD "/stream/$H/0/film.mkv?key=$(stream_key_of "$NK")")"
+
 # Failed logins are logged; the attempted keys are not.
 stop_daemon
 logleaks=0
-for s in "$API_KEY" "$WH" "$TMDB" "$PROWL" "$TZN" "$PLEX" "$JF" "x$API_KEY" "${API_KEY}x"; do
+for s in "$API_KEY" "$NK" "$STREAM_KEY" "$WH" "$TMDB" "$PROWL" "$TZN" "$PLEX" "$JF" "x$API_KEY" "${API_KEY}x"; do
   if grep -qF -- "$s" "$DATA/reelgate.log" "$DATA/daemon.out"; then
     logleaks=$((logleaks + 1)); note "the log holds a secret: $(grep -hF -- "$s" "$DATA/reelgate.log" "$DATA/daemon.out" | head -2)"
   fi

@@ -61,9 +61,9 @@ MASTER=$BODY
 check "master is an M3U8 with a variant" grep -q '^#EXT-X-STREAM-INF:' "$T/body"
 check_eq "Content-Type of a playlist" application/vnd.apple.mpegurl "$(hdr Content-Type)"
 check "the subtitle rendition is listed (TYPE=SUBTITLES, eng)" \
-  grep -q '^#EXT-X-MEDIA:TYPE=SUBTITLES.*LANGUAGE="eng".*URI="subs-0.m3u8?api_key=' "$T/body"
+  grep -q '^#EXT-X-MEDIA:TYPE=SUBTITLES.*LANGUAGE="eng".*URI="subs-0.m3u8?key=' "$T/body"
 check "every URI in the master carries the key" \
-  sh -c '! grep -v "^#" "$1" | grep -v "api_key=" | grep -q . && ! grep -o "URI=\"[^\"]*\"" "$1" | grep -vq api_key=' _ "$T/body"
+  sh -c '! grep -v "^#" "$1" | grep -v "key=" | grep -q . && ! grep -o "URI=\"[^\"]*\"" "$1" | grep -vq key=' _ "$T/body"
 VARIANT=$(grep -v '^#' "$T/body" | head -1)
 http GET "$H/$I264/$VARIANT"
 check_status "media playlist → 200" 200
@@ -77,7 +77,7 @@ note "$NSEG segments, target $TD s, longest $MAXD s, total $SUMD s"
 check "5 to 7 segments of ~6 s for $LEN s" test "$NSEG" -ge 5 -a "$NSEG" -le 7
 check "TARGETDURATION ($TD) >= longest segment ($MAXD)" awk -v a="$TD" -v b="$MAXD" 'BEGIN { exit !(a >= b) }'
 check "segment durations add up to $LEN s ± 1" awk -v s="$SUMD" -v l=$LEN 'BEGIN { exit !(s > l - 1 && s < l + 1) }'
-check "segment URIs carry the key" sh -c '! grep -v "^#" "$1" | grep -vq "api_key="' _ "$T/video.m3u8"
+check "segment URIs carry the key" sh -c '! grep -v "^#" "$1" | grep -vq "key="' _ "$T/video.m3u8"
 
 # ffmpeg reads the whole HLS stream: duration, no decode errors
 ffmpeg -nostdin -v error -i "$H/$I264/index.m3u8?$K" -map 0:v -map 0:a -c copy -f mpegts -y "$T/all.ts" 2>"$T/remux.err"
@@ -117,7 +117,7 @@ check_status "a segment past the end → 404" 404
 # subtitles
 http GET "$H/$I264/subs-0.m3u8?$K"
 check_status "subtitle playlist → 200" 200
-check "subtitle playlist lists .vtt segments with the key" grep -q '^subs-0-0.vtt?api_key=' "$T/body"
+check "subtitle playlist lists .vtt segments with the key" grep -q '^subs-0-0.vtt?key=' "$T/body"
 http GET "$H/$I264/subs-0-0.vtt?$K"
 check_status "subtitle segment 0 → 200" 200
 check "WebVTT with X-TIMESTAMP-MAP" sh -c 'head -1 "$1" | grep -q "^WEBVTT" && grep -q "^X-TIMESTAMP-MAP=MPEGTS:[0-9]*,LOCAL:" "$1"' _ "$T/body"
@@ -137,7 +137,12 @@ http GET "$H/$I264/index.m3u8"
 check_status "no key → 401" 401
 http GET "$H/$I264/index.m3u8" -H "X-Api-Key: $API_KEY"
 check_status "key as X-Api-Key header → 200" 200
-check "playlists fetched with the header still carry the key in URIs" grep -q "api_key=$API_KEY" "$T/body"
+check "playlists fetched with the header carry the stream key in URIs" grep -q "?key=$STREAM_KEY" "$T/body"
+check "… and never the API key" sh -c '! grep -qF -- "$2" "$1"' _ "$T/body" "$API_KEY"
+http GET "$H/$I264/index.m3u8?key=$STREAM_KEY"
+check_status "the stream key as ?key= → 200" 200
+http GET "$H/$I264/index.m3u8?key=x${STREAM_KEY#?}"
+check_status "a wrong stream key → 401" 401
 http GET "$H/$ITXT/index.m3u8?$K"
 check_status "a text file → 415" 415
 http GET "$URL/hls/0123456789abcdef0123456789abcdef01234567/0/index.m3u8?$K"
@@ -201,8 +206,8 @@ http GET "$H/$IHEVC/$(grep -v '^#' "$T/hevc-master.m3u8" | head -1)"
 check_status "HEVC media playlist → 200" 200
 cp "$T/body" "$T/hevc.m3u8"
 check "HEVC media playlist is fMP4: version 7, EXT-X-MAP init.mp4 with the key, .m4s segments" \
-  sh -c 'grep -q "^#EXT-X-VERSION:7" "$1" && grep -q "^#EXT-X-MAP:URI=\"init.mp4?audio=0&api_key=" "$1" &&
-    grep -v "^#" "$1" | grep -q "^seg-0.m4s?audio=0&api_key=" && ! grep -q "\.ts?" "$1"' _ "$T/hevc.m3u8"
+  sh -c 'grep -q "^#EXT-X-VERSION:7" "$1" && grep -q "^#EXT-X-MAP:URI=\"init.mp4?audio=0&key=" "$1" &&
+    grep -v "^#" "$1" | grep -q "^seg-0.m4s?audio=0&key=" && ! grep -q "\.ts?" "$1"' _ "$T/hevc.m3u8"
 ffmpeg -nostdin -v error -i "$H/$IHEVC/index.m3u8?$K" -map 0:v -map 0:a -c copy -f mpegts -y "$T/hevc.ts" 2>"$T/hevc.err"
 check "ffmpeg copies the HEVC fMP4 stream without errors" test ! -s "$T/hevc.err"
 [ -s "$T/hevc.err" ] && note "$(head -5 "$T/hevc.err")"
@@ -254,7 +259,7 @@ check "segment $HM's video lasts its EXTINF (±0.05 s)" awk -v a="$VD" -v b="$MD
 http GET "$H/$IHEVC/seg-$HN.m4s?audio=0&$K"
 check_status "an fMP4 segment past the end → 404" 404
 http GET "$H/$IHEVC/index.m3u8?fmp4=0&$K"
-check "?fmp4=0 keeps HEVC in MPEG-TS (version 4, no hvc1 requirement)" grep -q '^video.m3u8?audio=0&fmp4=0&api_key=' "$T/body"
+check "?fmp4=0 keeps HEVC in MPEG-TS (version 4, no hvc1 requirement)" grep -q '^video.m3u8?audio=0&fmp4=0&key=' "$T/body"
 http GET "$H/$IHEVC/video.m3u8?audio=0&fmp4=0&$K"
 check "… and its media playlist lists .ts segments, no EXT-X-MAP" sh -c 'grep -q "^seg-0.ts?" "$1" && ! grep -q EXT-X-MAP "$1"' _ "$T/body"
 http GET "$H/$IHEVC/index.m3u8?fmp4=2&$K"
@@ -264,9 +269,9 @@ check_status "?fmp4=2 → 400" 400
 http GET "$H/$I264/index.m3u8?fmp4=1&$K"
 check_status "H.264 master with ?fmp4=1 → 200" 200
 check "its variant asks for fMP4 and CODECS says avc1" \
-  sh -c 'grep -q "^#EXT-X-VERSION:7" "$1" && grep -q "CODECS=\"avc1\.[0-9a-f]*,mp4a\.40\.2\"" "$1" && grep -q "^video.m3u8?audio=0&fmp4=1&api_key=" "$1"' _ "$T/body"
+  sh -c 'grep -q "^#EXT-X-VERSION:7" "$1" && grep -q "CODECS=\"avc1\.[0-9a-f]*,mp4a\.40\.2\"" "$1" && grep -q "^video.m3u8?audio=0&fmp4=1&key=" "$1"' _ "$T/body"
 http GET "$H/$I264/video.m3u8?audio=0&fmp4=1&$K"
-check "… whose media playlist is fMP4" sh -c 'grep -q "^#EXT-X-MAP:URI=\"init.mp4?audio=0&api_key=" "$1" && grep -q "^seg-0.m4s?" "$1"' _ "$T/body"
+check "… whose media playlist is fMP4" sh -c 'grep -q "^#EXT-X-MAP:URI=\"init.mp4?audio=0&key=" "$1" && grep -q "^seg-0.m4s?" "$1"' _ "$T/body"
 ffmpeg -nostdin -v error -i "$H/$I264/index.m3u8?fmp4=1&$K" -map 0:v -map 0:a -c copy -f mpegts -y "$T/h264f.ts" 2>"$T/h264f.err"
 check "ffmpeg copies the H.264 fMP4 stream without errors" test ! -s "$T/h264f.err"
 [ -s "$T/h264f.err" ] && note "$(head -5 "$T/h264f.err")"

@@ -144,6 +144,7 @@ check_eq "pack has 3 files" 3 "$(jget 'len(j["files"])' "$BODY")"
 idx_of() { jget "[f['index'] for f in j['files'] if f['path'].endswith('$1')][0]" "$BODY"; }
 I_MKV=$(idx_of "clip one.mkv"); I_MP4=$(idx_of b.mp4); I_TXT=$(idx_of notes.txt)
 MKV_URL=$(jget "[f['stream_url'] for f in j['files'] if f['index']==$I_MKV][0]" "$BODY")
+HLS_URL=$(jget "[f['hls_url'] for f in j['files'] if f['index']==$I_MKV][0]" "$BODY")
 MP4_URL=$(jget "[f['stream_url'] for f in j['files'] if f['index']==$I_MP4][0]" "$BODY")
 TXT_URL=$(jget "[f['stream_url'] for f in j['files'] if f['index']==$I_TXT][0]" "$BODY")
 MKV=$T/src/pack/clip\ one.mkv
@@ -151,7 +152,10 @@ MKV_SIZE=3146123
 note "stream url: $MKV_URL"
 check "stream_url is absolute on our host" sh -c 'case "$1" in "$2/stream/$3/$4/"*) exit 0;; esac; exit 1' _ "$MKV_URL" "$URL" "$PACK_HASH" "$I_MKV"
 check "stream_url url-encodes the basename" sh -c 'case "$1" in */clip%20one.mkv\?*) exit 0;; esac; exit 1' _ "$MKV_URL"
-check "stream_url carries api_key" sh -c 'case "$1" in *api_key=*) exit 0;; esac; exit 1' _ "$MKV_URL"
+check "stream_url carries the stream key, not the API key" \
+  sh -c 'case "$1" in *"?key=$2") exit 0;; esac; exit 1' _ "$MKV_URL" "$STREAM_KEY"
+check_eq "hls_url is the file's master playlist with the stream key" \
+  "$URL/hls/$PACK_HASH/$I_MKV/index.m3u8?key=$STREAM_KEY" "$HLS_URL"
 BARE_MKV=${MKV_URL%%\?*}
 
 api GET /api/torrents/0000000000000000000000000000000000000000 >/dev/null

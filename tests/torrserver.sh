@@ -114,7 +114,8 @@ check_eq "playlist: Content-Type" "audio/x-mpegurl; charset=utf-8" "$(hdr Conten
 check "playlist starts with #EXTM3U" sh -c 'head -1 "$1" | grep -q "^#EXTM3U"' _ "$T/body"
 check_eq "playlist: only playable files, in id order" "Show S01E2.mkv Show S01E10.mp4" \
   "$(sed -n 's/^#EXTINF:[-0-9]*,//p' "$T/body" | tr '\n' ' ' | sed 's/ $//')"
-check "playlist URLs carry the key" sh -c '[ "$(grep -c "api_key=$2" "$1")" = 2 ]' _ "$T/body" "$API_KEY"
+check "playlist URLs carry the stream key, not the API key" \
+  sh -c '[ "$(grep -c "?key=$2" "$1")" = 2 ] && ! grep -qF -- "$3" "$1"' _ "$T/body" "$STREAM_KEY" "$API_KEY"
 U1=$(grep -m1 '^http' "$T/body")
 check "a playlist URL plays without any header" sh -c 'curl -sS --noproxy "*" --max-time 60 -o "$2" "$1" && cmp -s "$2" "$3"' _ "$U1" "$T/pl.bin" "$E2"
 http GET "$URL/stream?link=$HASH&index=1&m3u" "${BASIC[@]}"

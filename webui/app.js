@@ -139,8 +139,6 @@
     setTimeout(() => URL.revokeObjectURL(url), 5000);
   }
 
-  const hlsUrl = (hash, index) => location.origin + '/hls/' + hash + '/' + index +
-    '/index.m3u8?api_key=' + encodeURIComponent(apiKey);
   const torrentTitle = (t) => t.title || t.name || t.info_hash;
 
   function m3u(t, files) {
@@ -529,7 +527,7 @@
       el('div', { class: 'inline wrap' },
         el('button', { type: 'button', class: 'small', text: 'Play', onclick: () => { location.hash = play.getAttribute('href'); } }),
         el('button', { type: 'button', class: 'small', text: 'Copy stream URL', onclick: () => copyText(f.stream_url, 'Stream URL') }),
-        el('button', { type: 'button', class: 'small', text: 'Copy HLS link', onclick: () => copyText(hlsUrl(t.info_hash, f.index), 'HLS link') }),
+        el('button', { type: 'button', class: 'small', text: 'Copy HLS link', onclick: () => copyText(f.hls_url, 'HLS link') }),
         el('button', { type: 'button', class: 'small', text: 'M3U', title: 'download an M3U playlist',
           onclick: () => download(f.path.split('/').pop().replace(/\.[^.]*$/, '') + '.m3u', m3u(t, [f]), 'audio/x-mpegurl') })));
     return li;
@@ -891,7 +889,7 @@
 
   async function playHls(t, f, sys) {
     const v = $('#video');
-    const src = hlsUrl(t.info_hash, f.index);
+    const src = f.hls_url;
     const HlsLib = sys.hls_js ? await loadHlsJs().catch(() => null) : null;
     if (HlsLib && HlsLib.isSupported()) {
       hls = new HlsLib({ maxBufferLength: 20 });
@@ -933,7 +931,7 @@
       if (!f) { playStatus(t.has_metadata ? 'This torrent has no file ' + index + '.' : 'Waiting for the torrent\'s metadata…'); return; }
       links.append(
         el('button', { type: 'button', text: 'Copy stream URL', onclick: () => copyText(f.stream_url, 'Stream URL') }),
-        el('button', { type: 'button', text: 'Copy HLS link', onclick: () => copyText(hlsUrl(hash, index), 'HLS link') }),
+        el('button', { type: 'button', text: 'Copy HLS link', onclick: () => copyText(f.hls_url, 'HLS link') }),
         el('button', { type: 'button', text: 'Play the file directly', onclick: () => playDirect(f, 'chosen') }),
         el('button', { type: 'button', text: 'Play through HLS', onclick: async () => { stopPlayer(); if (!(await playHls(t, f, sys))) playDirect(f, 'no HLS player in this browser'); } }),
         ...qualityBadges(f.media).map(([b, c]) => badge(b, c)),

@@ -30,6 +30,9 @@ RG_SRCDIR=${RG_SRCDIR:-$(cd "$_here/../.." && pwd)}
 RG_BUILDDIR=${RG_BUILDDIR:-$RG_SRCDIR}
 RG_BIN=${RG_BIN:-$RG_BUILDDIR/reelgate}
 API_KEY=rg-test-key-5f2c9a61d0e84b7c
+# the stream key the daemon derives from it (rg_http_stream_key)
+stream_key_of() { python3 -c 'import hashlib, sys; print(hashlib.sha256(b"reelgate stream key v1\n" + sys.argv[1].encode()).hexdigest()[:32])' "$1"; }
+STREAM_KEY=$(stream_key_of "$API_KEY")
 CURL_MAX=${CURL_MAX:-60}
 
 # Sanitizer builds run several times slower: stretch start-up waits.
