@@ -589,6 +589,8 @@ static void regenerate_key(rg_app *app, struct evhttp_request *req) {
   char buf[33];
   rg_random_hex(buf, 16);
   bool persistent = persist_secret(app, "api_key", buf);
+  if (persistent)
+    rg_save_key_file(app->conf->data_dir, buf);
   free(app->api_key);
   app->api_key = rg_strdup(buf);
   rg_info("API key regenerated through the API%s",

@@ -79,6 +79,17 @@ bool rg_http_authorized(rg_app *app, struct evhttp_request *req) {
   return ok;
 }
 
+int rg_save_key_file(const char *data_dir, const char *key) {
+  char *path = rg_printf("%s/api_key", data_dir);
+  char *line = rg_printf("%s\n", key);
+  int rc = rg_write_file(path, line, strlen(line), 0600);
+  if (rc)
+    rg_error("cannot write the API key to %s: %s", path, strerror(-rc));
+  free(line);
+  free(path);
+  return rc;
+}
+
 void rg_http_stream_key(const rg_app *app, char out[33]) {
   static const char tag[] = "reelgate stream key v1\n";
   const char *k = app->api_key ? app->api_key : "";

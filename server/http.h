@@ -44,6 +44,10 @@ void rg_http_json(struct evhttp_request *req, int code, json_t *body);
 /* Replies {"error": msg}. */
 void rg_http_error(struct evhttp_request *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Writes KEY to DATA_DIR/api_key (mode 0600), where a user finds a
+ * generated key: it is never written to the log. 0 or -errno (logged). */
+int rg_save_key_file(const char *data_dir, const char *key);
+
 /* The stream key: a credential for playback URLs only (/stream/, /hls/),
  * derived from the API key (32 hex + NUL into OUT), so it changes with it.
  * URLs handed to players carry it as ?key= instead of the API key: a URL

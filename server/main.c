@@ -48,20 +48,30 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
   event_base_loopexit(base, NULL);
 }
 
-/* The configured key wins; else the stored one; else a new one, logged once. */
+/* The configured key wins; else the stored one; else a new one. A stored
+ * or generated key is also in DATA_DIR/api_key (0600) for the user to read:
+ * no key ever goes to the log. A terminal sees a new key once. */
 static char *api_key(rg_conf *c, rg_store *s) {
   if (c->api_key && *c->api_key)
     return rg_strdup(c->api_key);
   char *k = rg_store_get_setting(s, "api_key");
-  if (k && *k)
+  if (k && *k) {
+    char *path = rg_printf("%s/api_key", c->data_dir);
+    if (access(path, F_OK) != 0) /* stored before the file existed */
+      rg_save_key_file(c->data_dir, k);
+    free(path);
     return k;
+  }
   free(k);
   char buf[33];
   rg_random_hex(buf, 16);
   rg_store_set_setting(s, "api_key", buf);
-  rg_info("API key: %s (generated now and stored in the data dir; it is not "
-          "shown again — set api_key in the config to choose your own)",
-          buf);
+  rg_save_key_file(c->data_dir, buf);
+  rg_info("API key generated: it is in %s/api_key (readable by this user "
+          "only); set api_key in the config to choose your own",
+          c->data_dir);
+  if (isatty(STDERR_FILENO))
+    fprintf(stderr, "API key: %s\n", buf);
   return rg_strdup(buf);
 }
 

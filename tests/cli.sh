@@ -135,8 +135,8 @@ layered env-over-file "$P_ENV" "REELGATE_HTTP_PORT=$P_ENV" --
 layered flag-over-env "$P_FLAG" "REELGATE_HTTP_PORT=$P_ENV" -- --port "$P_FLAG"
 layered set-over-env "$P_FLAG" "REELGATE_HTTP_PORT=$P_ENV" -- --set "http_port=$P_FLAG"
 
-# ---- the API key: generated on first start, printed once, kept; a
-# configured key replaces it.
+# ---- the API key: generated on first start into DATA/api_key (0600), never
+# logged, kept; a configured key replaces it.
 start_daemon genkey '!api_key'
 # new_output FILE OFFSET — what FILE gained past OFFSET (all of it if the
 # file was truncated and rewritten in between).
@@ -145,10 +145,12 @@ new_output() {
   size=$(stat -c %s "$1" 2>/dev/null || echo 0)
   if [ "$size" -ge "$2" ]; then tail -c +$(($2 + 1)) "$1"; else cat "$1"; fi
 }
-wait_until 5 sh -c "grep -q 'API key: ' '$DATA/reelgate.log'"
-GEN=$(grep -h -m1 -o 'API key: [^ ]*' "$DATA/reelgate.log" 2>/dev/null | head -1 | sed 's/^API key: //')
-check "the first start without api_key logs 'API key: <key>' in reelgate.log" test -n "$GEN"
-note "generated key: '$GEN'"
+wait_until 5 test -s "$DATA/api_key"
+GEN=$(cat "$DATA/api_key" 2>/dev/null)
+check "the first start without api_key writes it to DATA/api_key" test -n "$GEN"
+check_eq "… readable by its owner only" 600 "$(stat -c %a "$DATA/api_key")"
+check "the log says where the key is" daemon_log_has "API key generated: it is in $DATA/api_key"
+check "and does not hold the key" sh -c '! grep -qF -- "$1" "$2" "$3"' _ "$GEN" "$DATA/reelgate.log" "$DATA/daemon.out"
 http GET "$URL/api/status" -H "X-Api-Key: $GEN"
 check_status "the generated key is accepted" 200
 http GET "$URL/api/status" -H "X-Api-Key: $API_KEY"
@@ -157,10 +159,13 @@ log_off=$(stat -c %s "$DATA/reelgate.log")
 out_off=$(stat -c %s "$DATA/daemon.out")
 restart_daemon
 sleep 1
-again=$({ new_output "$DATA/reelgate.log" "$log_off"; new_output "$DATA/daemon.out" "$out_off"; } | grep -c 'API key: ')
-check_eq "no 'API key:' line is printed on the second start" 0 "$again"
+again=$({ new_output "$DATA/reelgate.log" "$log_off"; new_output "$DATA/daemon.out" "$out_off"; } | grep -c 'API key')
+check_eq "no 'API key' line is printed on the second start" 0 "$again"
 http GET "$URL/api/status?api_key=$GEN"
 check_status "the generated key survives a restart" 200
+http POST "$URL/api/key/regenerate" -H "X-Api-Key: $GEN"
+NEWK=$(jget api_key "$BODY" 2>/dev/null)
+check_eq "a regenerated key replaces the one in DATA/api_key" "$NEWK" "$(cat "$DATA/api_key")"
 stop_daemon
 DAEMON_ENV=("api_key=configured-key-1234")
 launch_daemon
