@@ -1429,13 +1429,8 @@ static bool is_sample(const char *path) {
 }
 
 static bool scanned(rg_library *lib, const char *hash) {
-  sqlite3_stmt *st = prep(lib, "SELECT 1 FROM library_scanned WHERE hash=?");
-  if (!st)
-    return false;
-  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-  bool yes = sqlite3_step(st) == SQLITE_ROW;
-  sqlite3_finalize(st);
-  return yes;
+  return rg_db_has_row(lib->db, "library database",
+                       "SELECT 1 FROM library_scanned WHERE hash=?", hash);
 }
 
 static bool titles_match(const char *a, const char *b) {

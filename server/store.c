@@ -136,6 +136,17 @@ int rg_db_step_done(sqlite3 *db, const char *what, sqlite3_stmt *st) {
   return 0;
 }
 
+bool rg_db_has_row(sqlite3 *db, const char *what, const char *sql,
+                   const char *key) {
+  sqlite3_stmt *st = rg_db_prep(db, what, sql);
+  if (!st)
+    return false;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  bool yes = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  return yes;
+}
+
 static sqlite3_stmt *prep(rg_store *s, const char *sql) {
   return rg_db_prep(s->db, "database", sql);
 }

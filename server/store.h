@@ -4,6 +4,7 @@
 #define RG_STORE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,9 @@ sqlite3_stmt *rg_db_prep(sqlite3 *db, const char *what, const char *sql);
 /* Steps ST once and finalizes it: 0, or -EIO with "WHAT write failed: …"
  * logged unless the step returned SQLITE_DONE. */
 int rg_db_step_done(sqlite3 *db, const char *what, sqlite3_stmt *st);
+/* Whether SQL (one ? for KEY) returns a row; false on errors (logged). */
+bool rg_db_has_row(sqlite3 *db, const char *what, const char *sql,
+                   const char *key);
 int rg_store_schema_version(rg_store *s);
 
 /* A setting's value (malloc'd) or NULL. */

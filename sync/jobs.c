@@ -394,13 +394,8 @@ static void upgrade_refused(rg_sync *s, rg_sync_job *j, const char *hash,
  * dropped as unused. A torrent someone added, even one still fetching its
  * metadata when a run picked it as a candidate, is theirs. */
 static bool added_by_sync(rg_sync *s, const char *hash) {
-  sqlite3_stmt *st = prep(s, "SELECT 1 FROM sync_added WHERE hash=?");
-  if (!st)
-    return false;
-  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-  bool yes = sqlite3_step(st) == SQLITE_ROW;
-  sqlite3_finalize(st);
-  return yes;
+  return rg_db_has_row(db(s), "sync", "SELECT 1 FROM sync_added WHERE hash=?",
+                       hash);
 }
 
 /* Removes torrent HASH, a candidate none of whose files could be used,
@@ -559,23 +554,17 @@ static void hook_metadata(rg_torrent *t, void *arg) {
 
 static void hook_removed(rg_torrent *t, void *arg) {
   rg_sync *s = arg;
-  sqlite3_stmt *st = prep(s, "DELETE FROM sync_wanted WHERE hash=?");
-  if (st) {
+  static const char *const sql[] = {
+      "DELETE FROM sync_wanted WHERE hash=?",
+      "DELETE FROM sync_episodes WHERE hash=?",
+      "DELETE FROM sync_added WHERE hash=?",
+  };
+  for (size_t i = 0; i < RG_ARRAY_LEN(sql); i++) {
+    sqlite3_stmt *st = prep(s, sql[i]);
+    if (!st)
+      continue;
     sqlite3_bind_text(st, 1, rg_torrent_hex(t), -1, SQLITE_STATIC);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-  }
-  st = prep(s, "DELETE FROM sync_episodes WHERE hash=?");
-  if (st) {
-    sqlite3_bind_text(st, 1, rg_torrent_hex(t), -1, SQLITE_STATIC);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-  }
-  st = prep(s, "DELETE FROM sync_added WHERE hash=?");
-  if (st) {
-    sqlite3_bind_text(st, 1, rg_torrent_hex(t), -1, SQLITE_STATIC);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    rg_db_step_done(db(s), "sync", st);
   }
 }
 
