@@ -220,8 +220,7 @@ static void on_event(evutil_socket_t fd, short what, void *arg) {
   if (left <= 0) {
     rg_warn("%s: read of file %d at %lld timed out waiting for piece %d",
             r->t->hex, r->file, (long long)r->off, r->need);
-    r->t->stall_ms = rg_now_ms();
-    r->t->stall_have_bytes = r->t->have_bytes;
+    rg_tm_mark_stall(r->tm, r->t);
     rg_reader_fail(r, -ETIMEDOUT);
     return;
   }
@@ -264,7 +263,7 @@ static bool try_warm(rg_reader *r, int64_t off, size_t len) {
   return true;
 }
 
-/* A retry on a stalled torrent (rg_stalled) waits only a short while: when
+/* A retry on a stalled torrent (rg_tm_stalled) waits only a short while: when
  * a readahead read fails, the kernel retries the page the caller asked for;
  * smbd and players retry too. Each retry waiting out read_timeout_s in full
  * would double the hang the timeout exists to bound. */
@@ -315,7 +314,7 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
   }
   place_window(r, off);
   r->waited = !rg_have(t, r->need);
-  if (r->waited && rg_stalled(t, now))
+  if (r->waited && rg_tm_stalled(r->tm, t, now))
     r->deadline_ms = now + stall_timeout_ms(r->tm);
   if (rg_have(t, r->need) || t->failed)
     arm(r, 0);

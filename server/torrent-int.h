@@ -57,6 +57,7 @@ struct rg_torrent {
   int64_t announce_ms;        /* last forced re-announce */
   int64_t stall_ms;           /* a read timed out then (monotonic), 0 = never */
   int64_t stall_have_bytes;   /* have_bytes at that moment */
+  int64_t stall_download;     /* payload bytes received then, -1 = unknown */
   bool playing;               /* priority mode (webhooks) */
   bool paused_for_priority;   /* paused because another title plays */
   int64_t drop_after_ms;      /* fast drop after playback stopped, 0 = no */
@@ -70,17 +71,15 @@ struct rg_torrent {
 int rg_tm_activate(rg_tm *tm, rg_torrent *t);
 void rg_tm_update_priorities(rg_tm *tm, rg_torrent *t);
 int rg_tm_read_timeout_s(rg_tm *tm);
+/* A read on T timed out: remember how much T had (rg_tm_stalled). */
+void rg_tm_mark_stall(rg_tm *tm, rg_torrent *t);
+/* Stalled: a read on T timed out within the last minute and since then not
+ * one piece has arrived, nor any payload byte from any peer. */
+bool rg_tm_stalled(rg_tm *tm, rg_torrent *t, int64_t now_ms);
 int64_t rg_tm_readahead_bytes(rg_tm *tm);
 struct event_base *rg_tm_base(rg_tm *tm);
 rg_engine *rg_tm_engine(rg_tm *tm);
 void rg_tm_touch(rg_tm *tm, rg_torrent *t);
-
-/* Stalled: a read on the torrent timed out within the last minute and not
- * one piece has arrived since. */
-static inline bool rg_stalled(const rg_torrent *t, int64_t now_ms) {
-  return t->stall_ms > 0 && now_ms - t->stall_ms < 60000 &&
-         t->have_bytes == t->stall_have_bytes;
-}
 
 static inline bool rg_have(const rg_torrent *t, int p) {
   return t->have && p >= 0 && (size_t)(p >> 3) < t->have_len &&

@@ -707,7 +707,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
     for (rg_reader *r = t->readers, *rn; r; r = rn) {
       rn = r->next;
       if (r->pending) {
-        stalled |= now - r->started_ms > 2000 || rg_stalled(t, now);
+        stalled |= now - r->started_ms > 2000 || rg_tm_stalled(tm, t, now);
         rg_reader_nudge(r);
       }
     }
@@ -1014,6 +1014,27 @@ void rg_tm_stats_get(rg_tm *tm, rg_tm_stats *s) {
 }
 
 int rg_tm_read_timeout_s(rg_tm *tm) { return tm->o.read_timeout_s; }
+
+static int64_t payload_received(rg_tm *tm, rg_torrent *t) {
+  rg_tstatus st;
+  if (!t->active || rg_engine_status(tm->o.engine, t->ih, &st) != 0)
+    return -1;
+  return st.total_download;
+}
+
+void rg_tm_mark_stall(rg_tm *tm, rg_torrent *t) {
+  t->stall_ms = rg_now_ms();
+  t->stall_have_bytes = t->have_bytes;
+  t->stall_download = payload_received(tm, t);
+}
+
+bool rg_tm_stalled(rg_tm *tm, rg_torrent *t, int64_t now_ms) {
+  if (!t->stall_ms || now_ms - t->stall_ms >= 60000 ||
+      t->have_bytes != t->stall_have_bytes)
+    return false;
+  /* bytes still flowing (a slow swarm, a big piece) is not a stall */
+  return payload_received(tm, t) == t->stall_download;
+}
 
 bool rg_tm_stopping(const rg_tm *tm) { return tm->stopping; }
 
