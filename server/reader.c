@@ -253,6 +253,9 @@ static bool try_warm(rg_reader *r, int64_t off, size_t len) {
   int64_t end = off + run;
   if (end < r->size && run < window_bytes(r)) {
     if (!t->active) {
+      rg_info("%s: file %d read at %lld, %lld bytes before the warm data "
+              "ends: the torrent joins the session to fetch what follows",
+              t->hex, r->file, (long long)off, (long long)run);
       int rc = rg_tm_activate(r->tm, t);
       if (rc && rc != -EAGAIN)
         rg_warn("%s: cannot activate: %s", t->hex, strerror(-rc));
@@ -308,6 +311,9 @@ int rg_reader_read(rg_reader *r, int64_t off, size_t len, rg_read_cb cb,
   }
   r->need = piece_of(r, off);
   if (!t->active) {
+    rg_info("%s: file %d read at %lld (%s): the torrent joins the session",
+            t->hex, r->file, (long long)off,
+            rg_have(t, r->need) ? "cached" : "neither cached nor warm");
     int rc = rg_tm_activate(r->tm, t);
     if (rc && rc != -EAGAIN)
       rg_warn("%s: cannot activate: %s", t->hex, strerror(-rc));
