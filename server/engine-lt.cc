@@ -350,6 +350,9 @@ extern "C" rg_engine *rg_engine_new(const rg_engine_opts *o, char **cause) {
     sp.set_int(lt::settings_pack::min_reconnect_time, 2);
     sp.set_int(lt::settings_pack::stop_tracker_timeout, 2);
 
+    /* this constructor loads the default plugins: ut_metadata, ut_pex and
+     * smart_ban (which pins a failed piece's bad block on the peer that
+     * sent it, when several peers contributed to the piece) */
     lt::session_params params(std::move(sp));
     params.disk_io_constructor = lt::posix_disk_io_constructor;
     e->ses = std::make_unique<lt::session>(std::move(params));
