@@ -1,5 +1,6 @@
 /* fuzz-codecs.c — the CODECS string readers on arbitrary extradata: they
- * stay inside the bytes and the buffer, and always end the string. */
+ * stay inside the bytes and the buffer, and always end the string; the
+ * hvcC length reader and the parameter set stripper on the same bytes. */
 #include "config.h"
 
 #include "codecs.h"
@@ -26,6 +27,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
       free(out);
     }
+  /* the same bytes as an hvcC and as a packet to strip */
+  int ls = rg_hvcc_length_size(e, (int)size);
+  if (ls != -1 && ls != 1 && ls != 2 && ls != 4)
+    abort();
+  for (int l = 1; l <= 4; l++) {
+    uint8_t *p = malloc(size ? size : 1);
+    memcpy(p, data, size);
+    long m = rg_hevc_strip_param_sets(p, size, l);
+    if (m > (long)size || m < -1 || (m == -1 && memcmp(p, data, size)))
+      abort();
+    free(p);
+  }
   free(e);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include "codecs.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* "avc1.PPCCLL" from the H.264 extradata (avcC or Annex B SPS). */
 void rg_codecs_avc(char *out, size_t n, const uint8_t *e, int len) {
@@ -86,4 +87,44 @@ void rg_codecs_av1(char *out, size_t n, const uint8_t *e, int len) {
   int depth = (e[2] & 0x20) ? 12 : (e[2] & 0x40) ? 10 : 8;
   snprintf(out, n, "av01.%d.%02d%c.%02d", e[1] >> 5, e[1] & 0x1f,
            (e[2] & 0x80) ? 'H' : 'M', depth);
+}
+
+int rg_hvcc_length_size(const uint8_t *e, int len) {
+  /* configurationVersion 1; byte 21: lengthSizeMinusOne in its low 2 bits;
+   * byte 22: numOfArrays */
+  if (!e || len < 23 || e[0] != 1 || e[22] == 0)
+    return -1;
+  int ls = (e[21] & 3) + 1;
+  return ls == 3 ? -1 : ls;
+}
+
+long rg_hevc_strip_param_sets(uint8_t *p, size_t n, int len_size) {
+  if (!p || len_size < 1 || len_size > 4 || len_size == 3)
+    return -1;
+  /* first pass: the packet parses to its end */
+  for (size_t i = 0; i < n;) {
+    if (n - i < (size_t)len_size)
+      return -1;
+    size_t u = 0;
+    for (int k = 0; k < len_size; k++)
+      u = u << 8 | p[i + (size_t)k];
+    i += (size_t)len_size;
+    if (u < 2 || u > n - i)
+      return -1;
+    i += u;
+  }
+  size_t w = 0;
+  for (size_t i = 0; i < n;) {
+    size_t u = 0;
+    for (int k = 0; k < len_size; k++)
+      u = u << 8 | p[i + (size_t)k];
+    size_t whole = (size_t)len_size + u;
+    int type = (p[i + (size_t)len_size] >> 1) & 0x3f;
+    if (type < 32 || type > 34) {
+      memmove(p + w, p + i, whole);
+      w += whole;
+    }
+    i += whole;
+  }
+  return (long)w;
 }

@@ -1106,6 +1106,7 @@ static void seg_make(job *j, const minfo *mi) {
     goto out;
   }
   AVStream *ov = NULL, *oa = NULL;
+  int strip_ls = -1; /* NAL length size when stripping parameter sets */
   if (j->video) {
     ov = avformat_new_stream(o, NULL);
     if (!ov || avcodec_parameters_copy(ov->codecpar, vst->codecpar) < 0) {
@@ -1117,6 +1118,12 @@ static void seg_make(job *j, const minfo *mi) {
     ov->codecpar->codec_tag =
         fmp4 && mi->vcodec == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
     ov->time_base = vst->time_base;
+    /* hvc1 wants the parameter sets in hvcC only: the muxer drops in-band
+     * ones from Annex B input itself, not from hvcC-layout packets (MKV,
+     * MP4), so those are stripped here */
+    if (ov->codecpar->codec_tag == MKTAG('h', 'v', 'c', '1'))
+      strip_ls = rg_hvcc_length_size(vst->codecpar->extradata,
+                                     vst->codecpar->extradata_size);
   }
   if (at) {
     oa = avformat_new_stream(o, NULL);
@@ -1204,9 +1211,20 @@ static void seg_make(job *j, const minfo *mi) {
         pkt->stream_index = ov->index;
         av_packet_rescale_ts(pkt, vst->time_base, ov->time_base);
         pkt->pos = -1;
-        if ((rc = av_interleaved_write_frame(o, pkt)) < 0)
-          break;
-        nv++;
+        long left = pkt->size;
+        if (strip_ls > 0) {
+          if ((rc = av_packet_make_writable(pkt)) < 0)
+            break;
+          left = rg_hevc_strip_param_sets(pkt->data, (size_t)pkt->size,
+                                          strip_ls);
+          if (left > 0 && left < pkt->size)
+            av_shrink_packet(pkt, (int)left);
+        }
+        if (left != 0) { /* 0: parameter sets only, nothing to write */
+          if ((rc = av_interleaved_write_frame(o, pkt)) < 0)
+            break;
+          nv++;
+        }
       }
       /* an audio track that ends early must not make us read on */
       if (vdone && t != AV_NOPTS_VALUE && t > hi + 10000000)

@@ -26,7 +26,7 @@ ff -f lavfi -i "testsrc=size=320x180:rate=25" -f lavfi -i "sine=frequency=440:sa
 printf '1\n00:00:01,000 --> 00:00:03,500\nHello from reelgate\n\n2\n00:00:20,000 --> 00:00:22,000\nSecond <i>cue</i> here\n' >"$T/s.srt"
 ff -i "$T/a.mkv" -i "$T/s.srt" -map 0 -map 1 -c copy -c:s srt -metadata:s:s:0 language=eng "$SRC/h264.mkv"
 ff -f lavfi -i "testsrc=size=320x180:rate=25" -f lavfi -i "sine=frequency=300:sample_rate=48000" \
-  -t 14 -c:v libx265 -preset ultrafast -x265-params log-level=error:keyint=50:open-gop=0 \
+  -t 14 -c:v libx265 -preset ultrafast -x265-params log-level=error:keyint=50:open-gop=0:repeat-headers=1 \
   -pix_fmt yuv420p -c:a eac3 -ac 6 -b:a 192k "$SRC/hevc.mkv"
 ff -f lavfi -i "testsrc=size=320x180:rate=25" -f lavfi -i "sine=frequency=500:sample_rate=44100" \
   -t 10 -c:v libx264 -preset veryfast -b:v 300k -g 50 -pix_fmt yuv420p -c:a aac -b:a 96k "$SRC/clip.mp4"
@@ -241,6 +241,14 @@ ffmpeg -nostdin -v error -i "$T/mid.mp4" -f null - 2>"$T/mid.err"
 check "init.mp4 + segment $HM decodes without errors" test ! -s "$T/mid.err"
 [ -s "$T/mid.err" ] && note "$(head -5 "$T/mid.err")"
 check_eq "the codec tag is hvc1" hvc1 "$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_tag_string -of default=nw=1:nk=1 "$T/mid.mp4")"
+# hevc.mkv repeats VPS/SPS/PPS in every keyframe (x265 repeat-headers); under
+# hvc1 they belong in hvcC only
+inband() { # parameter sets in the packets of $1 (not its extradata)
+  ffmpeg -nostdin -i "$1" -map 0:v -c copy -bsf:v trace_headers -f null - 2>&1 |
+    awk '/Packet:/ { p = 1 } p && /Parameter Set/ { n++ } END { print n + 0 }'
+}
+check "the source repeats parameter sets in its keyframes" test "$(inband "$SRC/hevc.mkv")" -gt 0
+check_eq "init.mp4 + segment $HM: no parameter set in the packets (hvcC has them)" 0 "$(inband "$T/mid.mp4")"
 FK=$(ffprobe -v error -select_streams v:0 -show_entries frame=key_frame -read_intervals '%+#1' -of default=nw=1:nk=1 "$T/mid.mp4" | head -1)
 check_eq "segment $HM starts with a keyframe" 1 "$FK"
 # its clock: output = file - start + 10 s, so segment M starts at 10 s plus

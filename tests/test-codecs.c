@@ -5,6 +5,8 @@
 #include "codecs.h"
 #include "tap.h"
 
+#include <string.h>
+
 typedef void (*fn)(char *, size_t, const uint8_t *, int);
 
 static const char *run(fn f, const uint8_t *e, int len, size_t cap) {
@@ -60,5 +62,46 @@ int main(void) {
   is_str(s, "hvc1.A1", "an 8-byte buffer: cut, NUL-terminated");
   s = run(rg_codecs_avc, avcc, sizeof avcc, 1);
   is_str(s, "", "a 1-byte buffer: empty");
+
+  /* hvcC length size: byte 21 low bits + 1, and only with arrays */
+  uint8_t hv[23] = {1};
+  hv[21] = 0xff; /* lengthSizeMinusOne 3 */
+  hv[22] = 3;
+  is_int(rg_hvcc_length_size(hv, 23), 4, "hvcC: NAL lengths of 4 bytes");
+  hv[21] = 0xfd;
+  is_int(rg_hvcc_length_size(hv, 23), 2, "hvcC: NAL lengths of 2 bytes");
+  hv[21] = 0xfe;
+  is_int(rg_hvcc_length_size(hv, 23), -1, "hvcC: 3-byte lengths are not allowed");
+  hv[21] = 0xff;
+  hv[22] = 0;
+  is_int(rg_hvcc_length_size(hv, 23), -1, "hvcC without parameter set arrays");
+  is_int(rg_hvcc_length_size(hv, 22), -1, "hvcC cut short");
+  static const uint8_t annexb[23] = {0, 0, 0, 1, 0x40, 0x01};
+  is_int(rg_hvcc_length_size(annexb, 23), -1, "Annex B extradata is not hvcC");
+
+  /* a keyframe with VPS, SPS, PPS, an SEI and the IDR slice */
+  uint8_t pkt[] = {0, 0, 0, 3, 0x40, 0x01, 0xaa,        /* VPS (32) */
+                   0, 0, 0, 3, 0x42, 0x01, 0xbb,        /* SPS (33) */
+                   0, 0, 0, 2, 0x44, 0x01,              /* PPS (34) */
+                   0, 0, 0, 3, 0x4e, 0x01, 0xcc,        /* prefix SEI (39) */
+                   0, 0, 0, 4, 0x26, 0x01, 0xdd, 0xee}; /* IDR_W_RADL (19) */
+  static const uint8_t want[] = {0, 0, 0, 3, 0x4e, 0x01, 0xcc,
+                                 0, 0, 0, 4, 0x26, 0x01, 0xdd, 0xee};
+  long m = rg_hevc_strip_param_sets(pkt, sizeof pkt, 4);
+  ok(m == (long)sizeof want && !memcmp(pkt, want, sizeof want),
+     "VPS, SPS and PPS removed, the SEI and the slice kept in order");
+  uint8_t ps_only[] = {0, 3, 0x40, 0x01, 0xaa, 0, 2, 0x44, 0x01};
+  is_int(rg_hevc_strip_param_sets(ps_only, sizeof ps_only, 2), 0,
+         "a packet of parameter sets only: nothing left");
+  uint8_t bad[] = {0, 0, 0, 9, 0x40, 0x01, 0xaa};
+  uint8_t keep[sizeof bad];
+  memcpy(keep, bad, sizeof bad);
+  ok(rg_hevc_strip_param_sets(bad, sizeof bad, 4) == -1 &&
+         !memcmp(bad, keep, sizeof bad),
+     "a length past the end: -1, the packet untouched");
+  uint8_t slice[] = {0, 0, 0, 2, 0x02, 0x01};
+  is_int(rg_hevc_strip_param_sets(slice, sizeof slice, 4), 6,
+         "a packet without parameter sets: unchanged");
+  is_int(rg_hevc_strip_param_sets(slice, 3, 4), -1, "a length cut short: -1");
   return tap_done();
 }
