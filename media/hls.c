@@ -1212,7 +1212,9 @@ static void seg_make(job *j, const minfo *mi) {
         av_packet_rescale_ts(pkt, vst->time_base, ov->time_base);
         pkt->pos = -1;
         long left = pkt->size;
-        if (strip_ls > 0) {
+        /* encoders repeat the headers before random access points only:
+         * keyframes are all that need a writable copy */
+        if (strip_ls > 0 && key) {
           if ((rc = av_packet_make_writable(pkt)) < 0)
             break;
           left = rg_hevc_strip_param_sets(pkt->data, (size_t)pkt->size,
