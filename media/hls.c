@@ -70,23 +70,7 @@ static const AVRational US = {1, 1000000};
 
 /* ------------------------------------------------------------ text --- */
 
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *s, const void *data, size_t n) {
-  if (s->len + n + 1 > s->cap) {
-    size_t cap = s->cap ? s->cap : 1024;
-    while (cap < s->len + n + 1)
-      cap *= 2;
-    s->p = rg_realloc(s->p, cap);
-    s->cap = cap;
-  }
-  memcpy(s->p + s->len, data, n);
-  s->len += n;
-  s->p[s->len] = 0;
-}
+typedef rg_body sbuf; /* no max: playlists and WebVTT we build */
 
 static void sb_printf(sbuf *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -98,7 +82,7 @@ static void sb_printf(sbuf *s, const char *fmt, ...) {
   va_end(ap);
   if (n < 0)
     abort();
-  sb_add(s, t, (size_t)n);
+  rg_body_add(s, t, (size_t)n);
   free(t);
 }
 
@@ -1336,13 +1320,13 @@ static void ass_plain(sbuf *s, const char *ass) {
       }
     }
     if (*p == '\\' && (p[1] == 'N' || p[1] == 'n')) {
-      sb_add(s, "\n", 1);
+      rg_body_add(s, "\n", 1);
       p++;
     } else if (*p == '\\' && p[1] == 'h') {
-      sb_add(s, " ", 1);
+      rg_body_add(s, " ", 1);
       p++;
     } else if (*p != '\r') {
-      sb_add(s, p, 1);
+      rg_body_add(s, p, 1);
     }
   }
 }
@@ -1431,12 +1415,12 @@ static void vtt_make(job *j, const minfo *mi) {
       int n =
           enc ? avcodec_encode_subtitle(enc, text, 64 * 1024 - 1, &sub) : -1;
       if (n > 0) {
-        sb_add(&cue, text, (size_t)n);
+        rg_body_add(&cue, text, (size_t)n);
       } else {
         for (unsigned r = 0; r < sub.num_rects; r++)
           if (sub.rects[r]->ass) {
             if (cue.len)
-              sb_add(&cue, "\n", 1);
+              rg_body_add(&cue, "\n", 1);
             ass_plain(&cue, sub.rects[r]->ass);
           }
       }

@@ -354,27 +354,8 @@ struct rg_blocklist {
   int64_t next_refresh_s;
 };
 
-struct fetch_buf {
-  uint8_t *p;
-  size_t n;
-  bool too_big;
-};
-
-static size_t on_fetch(char *p, size_t size, size_t n, void *arg) {
-  struct fetch_buf *b = arg;
-  size_t add = size * n;
-  if (b->n + add > RG_BLOCKLIST_MAX_BYTES) {
-    b->too_big = true;
-    return 0;
-  }
-  b->p = rg_realloc(b->p, b->n + add + 1);
-  memcpy(b->p + b->n, p, add);
-  b->n += add;
-  return add;
-}
-
 static int fetch_url(const char *url, uint8_t **buf, size_t *len, char **err) {
-  struct fetch_buf b = {0};
+  rg_body b = {.max = RG_BLOCKLIST_MAX_BYTES};
   CURL *c = curl_easy_init();
   if (!c) {
     *err = rg_strdup("cannot start libcurl");
@@ -389,22 +370,22 @@ static int fetch_url(const char *url, uint8_t **buf, size_t *len, char **err) {
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_USERAGENT, "reelgate/" PACKAGE_VERSION);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_fetch);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rg_body_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   CURLcode rc = curl_easy_perform(c);
   long code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
   curl_easy_cleanup(c);
   if (rc != CURLE_OK || code != 200) {
-    *err = b.too_big ? rg_printf("larger than %u MiB",
+    *err = b.over ? rg_printf("larger than %u MiB",
                                  RG_BLOCKLIST_MAX_BYTES >> 20)
            : rc != CURLE_OK ? rg_strdup(curl_easy_strerror(rc))
                             : rg_printf("HTTP %ld", code);
     free(b.p);
     return -EIO;
   }
-  *buf = b.p ? b.p : rg_malloc(1);
-  *len = b.n;
+  *buf = b.p ? (uint8_t *)b.p : rg_calloc(1, 1);
+  *len = b.len;
   return 0;
 }
 

@@ -403,26 +403,6 @@ done:
 
 #define DEMO_MAX_BODY (1 << 20)
 
-typedef struct body {
-  char *buf;
-  size_t len;
-  bool overflow;
-} body;
-
-static size_t body_write(char *p, size_t sz, size_t n, void *arg) {
-  body *b = arg;
-  size_t add = sz * n;
-  if (b->len + add > DEMO_MAX_BODY) {
-    b->overflow = true;
-    return 0;
-  }
-  b->buf = rg_realloc(b->buf, b->len + add + 1);
-  memcpy(b->buf + b->len, p, add);
-  b->len += add;
-  b->buf[b->len] = '\0';
-  return add;
-}
-
 /* One HTTP request to the daemon. Returns the status (>0), or -1 with
  * *cause. *resp (malloc'd, NUL-terminated) holds the body. */
 static long demo_http(const char *method, const char *url, const char *key,
@@ -432,7 +412,7 @@ static long demo_http(const char *method, const char *url, const char *key,
     *cause = rg_strdup("cannot initialise libcurl");
     return -1;
   }
-  body b = {0};
+  rg_body b = {.max = DEMO_MAX_BODY};
   char errbuf[CURL_ERROR_SIZE] = "";
   struct curl_slist *h = NULL;
   char *hk = rg_printf("X-Api-Key: %s", key ? key : "");
@@ -444,7 +424,7 @@ static long demo_http(const char *method, const char *url, const char *key,
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   if (json)
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rg_body_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
@@ -465,10 +445,10 @@ static long demo_http(const char *method, const char *url, const char *key,
   free(hk);
   curl_easy_cleanup(c);
   if (status < 0) {
-    free(b.buf);
+    free(b.p);
     return -1;
   }
-  *resp = b.buf ? b.buf : rg_strdup("");
+  *resp = b.p ? b.p : rg_strdup("");
   return status;
 }
 

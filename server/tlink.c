@@ -154,9 +154,7 @@ struct job {
   char *url;
   char *shown; /* URL without its query, for messages */
   /* the fetch thread, until it hands the job back */
-  uint8_t *body;
-  size_t len;
-  bool too_big;
+  rg_body body; /* max MAX_TORRENT_FILE */
   char *magnet; /* a redirect to a magnet link */
   int status;   /* an HTTP status for ERROR */
   char *error;
@@ -168,7 +166,7 @@ static void job_free(struct job *j) {
   free(j->title);
   free(j->url);
   free(j->shown);
-  free(j->body);
+  free(j->body.p);
   free(j->magnet);
   free(j->error);
   free(j);
@@ -183,19 +181,6 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg) {
   j->gone = true;
   if (detached) /* libevent left the request to us: finishing it frees it */
     evhttp_send_reply(req, 500, "Gone", NULL);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg) {
-  struct job *j = arg;
-  size_t add = size * n;
-  if (j->len + add > MAX_TORRENT_FILE) {
-    j->too_big = true;
-    return 0;
-  }
-  j->body = rg_realloc(j->body, j->len + add + 1);
-  memcpy(j->body + j->len, p, add);
-  j->len += add;
-  return add;
 }
 
 static void fail(struct job *j, int status, char *msg) {
@@ -214,9 +199,8 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 
 static int get_once(struct job *j, CURL *c, const char *url, int64_t left_ms,
                     long *code) {
-  free(j->body);
-  j->body = NULL;
-  j->len = 0;
+  free(j->body.p);
+  j->body = (rg_body){.max = MAX_TORRENT_FILE};
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -228,8 +212,8 @@ static int get_once(struct job *j, CURL *c, const char *url, int64_t left_ms,
   curl_easy_setopt(c, CURLOPT_USERAGENT, "reelgate/" PACKAGE_VERSION);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rg_body_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &j->body);
   CURLcode rc = curl_easy_perform(c);
   switch (rc) {
   case CURLE_OK:
@@ -241,7 +225,7 @@ static int get_once(struct job *j, CURL *c, const char *url, int64_t left_ms,
                    FETCH_TIMEOUT_MS / 1000));
     return -1;
   case CURLE_FILESIZE_EXCEEDED:
-    j->too_big = true;
+    j->body.over = true;
     break;
   case CURLE_URL_MALFORMAT:
   case CURLE_UNSUPPORTED_PROTOCOL:
@@ -251,7 +235,7 @@ static int get_once(struct job *j, CURL *c, const char *url, int64_t left_ms,
   default:
     break;
   }
-  if (j->too_big)
+  if (j->body.over)
     fail(j, 413,
          rg_printf("%s: larger than %d MiB, not a .torrent file", j->shown,
                    MAX_TORRENT_FILE >> 20));
@@ -336,7 +320,8 @@ static void job_finish(void *arg) {
                     "%s redirected to a magnet link that "
                     "cannot be added: %s",
                     j->shown, cause);
-  } else if (rg_tm_add_torrent_file(j->app->tm, j->body, j->len, j->title, &t,
+  } else if (rg_tm_add_torrent_file(j->app->tm, (const uint8_t *)j->body.p,
+                                    j->body.len, j->title, &t,
                                     &existed, &cause) != 0) {
     rg_http_error(j->req, 400, "%s did not serve a .torrent file: %s", j->shown,
                   cause ? cause : "unparsable");

@@ -273,6 +273,28 @@ int rg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len) {
   return 0;
 }
 
+bool rg_body_add(rg_body *b, const void *data, size_t n) {
+  if (b->max && (n > b->max || b->len > b->max - n)) {
+    b->over = true;
+    return false;
+  }
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + n + 1)
+      cap *= 2;
+    b->p = rg_realloc(b->p, cap);
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, data, n);
+  b->len += n;
+  b->p[b->len] = 0;
+  return true;
+}
+
+size_t rg_body_write(char *p, size_t size, size_t n, void *arg) {
+  return rg_body_add(arg, p, size * n) ? size * n : 0;
+}
+
 int rg_write_file(const char *path, const void *buf, size_t len, mode_t mode) {
   char *tmp = rg_printf("%s.tmp.%d", path, (int)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);

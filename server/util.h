@@ -44,6 +44,20 @@ int rg_find_mount(const char *path, char *fstype, size_t fslen,
 bool rg_secret_eq(const char *a, const char *b);
 /* Reads a whole file (at most MAX bytes). 0 or -errno (-EFBIG if larger). */
 int rg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+/* A growable buffer (a response body, a text being built): at most MAX
+ * bytes (0 = no limit), NUL-terminated once anything was added (the NUL is
+ * not in LEN). Free P. */
+typedef struct rg_body {
+  char *p;
+  size_t len, cap, max;
+  bool over; /* an add would have passed MAX: refused */
+} rg_body;
+/* Appends N bytes of DATA; false (over set, nothing added) past MAX. */
+bool rg_body_add(rg_body *b, const void *data, size_t n);
+/* A libcurl write function (CURLOPT_WRITEFUNCTION, WRITEDATA = an
+ * rg_body): appends SIZE*N bytes, or sets over and returns 0 (libcurl then
+ * fails the transfer with CURLE_WRITE_ERROR) once MAX would be passed. */
+size_t rg_body_write(char *p, size_t size, size_t n, void *arg);
 /* Writes a file atomically (tmp + rename). 0 or -errno. */
 int rg_write_file(const char *path, const void *buf, size_t len, mode_t mode);
 /* malloc/calloc/realloc/strdup that abort on OOM. */

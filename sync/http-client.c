@@ -93,32 +93,10 @@ static bool take_slot(rg_hc_svc *s, const atomic_int *cancel) {
 }
 
 typedef struct sink {
-  char *buf;
-  size_t len, cap, max;
-  bool over;
+  rg_body body;
   rg_hc_resp *resp;
   long retry_after;
 } sink;
-
-static size_t on_write(char *p, size_t sz, size_t n, void *arg) {
-  sink *k = arg;
-  size_t add = sz * n;
-  if (k->len + add > k->max) {
-    k->over = true;
-    return 0;
-  }
-  if (k->len + add + 1 > k->cap) {
-    size_t cap = k->cap ? k->cap : 16384;
-    while (cap < k->len + add + 1)
-      cap *= 2;
-    k->buf = rg_realloc(k->buf, cap);
-    k->cap = cap;
-  }
-  memcpy(k->buf + k->len, p, add);
-  k->len += add;
-  k->buf[k->len] = 0;
-  return add;
-}
 
 static char *header_value(const char *p, size_t n, size_t skip) {
   const char *v = p + skip;
@@ -175,7 +153,8 @@ static int attempt(rg_hc_svc *s, const rg_hc_req *r, rg_hc_resp *out,
     *why = rg_strdup("cannot create a curl handle");
     return -ENOMEM;
   }
-  sink k = {.max = r->max_bytes ? r->max_bytes : DEFAULT_MAX, .resp = out};
+  sink k = {.body.max = r->max_bytes ? r->max_bytes : DEFAULT_MAX,
+            .resp = out};
   struct curl_slist *hl = NULL;
   for (const char *const *h = r->headers; h && *h; h++)
     hl = curl_slist_append(hl, *h);
@@ -190,8 +169,8 @@ static int attempt(rg_hc_svc *s, const rg_hc_req *r, rg_hc_resp *out,
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, r->follow ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rg_body_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &k.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &k);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -209,20 +188,20 @@ static int attempt(rg_hc_svc *s, const rg_hc_req *r, rg_hc_resp *out,
   int ret = 0;
   if (rc == CURLE_ABORTED_BY_CALLBACK) {
     ret = -ECANCELED;
-  } else if (k.over) {
-    *why = rg_printf("the answer is larger than %zu bytes", k.max);
+  } else if (k.body.over) {
+    *why = rg_printf("the answer is larger than %zu bytes", k.body.max);
     ret = -EFBIG;
   } else if (rc != CURLE_OK) {
     *why = rg_strdup(curl_easy_strerror(rc));
     ret = -EIO;
   } else {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    out->body = k.buf ? k.buf : rg_strdup("");
-    out->len = k.len;
-    k.buf = NULL;
+    out->body = k.body.p ? k.body.p : rg_strdup("");
+    out->len = k.body.len;
+    k.body.p = NULL;
     *retry_after = k.retry_after;
   }
-  free(k.buf);
+  free(k.body.p);
   curl_slist_free_all(hl);
   curl_easy_cleanup(c);
   return ret;

@@ -180,6 +180,30 @@ static void test_alloc(void) {
   ok(rg_wall_s() > 1600000000, "wall clock");
 }
 
+/* rg_body: what the four capped HTTP bodies and HLS's text buffers share */
+static void test_body(void) {
+  rg_body b = {.max = 10};
+  is_int(rg_body_write("hello", 1, 5, &b), 5, "body: 5 bytes taken");
+  is_int(rg_body_write("world", 5, 1, &b), 5, "body: 5 more, exactly at max");
+  ok(b.len == 10 && !strcmp(b.p, "helloworld") && !b.over,
+     "body: NUL-terminated, not over");
+  is_int(rg_body_write("!", 1, 1, &b), 0, "body: one byte past max refused");
+  ok(b.over && b.len == 10 && !strcmp(b.p, "helloworld"),
+     "body: over set, nothing added");
+  rg_body huge = {.max = 10};
+  ok(!rg_body_add(&huge, "x", SIZE_MAX) && huge.over && !huge.p,
+     "body: a length that would wrap is refused");
+  free(b.p);
+  rg_body s = {0}; /* no max */
+  bool all = true;
+  for (int i = 0; i < 3000; i++)
+    all &= rg_body_add(&s, "ab", 2);
+  ok(all && s.len == 6000 && s.cap >= 6001 && s.p[5998] == 'a' && s.p[6000] == 0 &&
+         !s.over,
+     "body without max: grows past its first 1 KiB");
+  free(s.p);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) {
     perror("mkdtemp");
@@ -190,6 +214,7 @@ int main(void) {
   test_secret();
   test_files();
   test_alloc();
+  test_body();
   char *cmd = rg_printf("rm -rf '%s'", dir);
   if (system(cmd) != 0)
     printf("# could not remove %s\n", dir);
