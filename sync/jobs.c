@@ -189,11 +189,16 @@ static bool is_sample(const char *path) {
          strcasestr(b, ".sample.") || strcasestr(b, "-sample.");
 }
 
+/* A video file of a release that is not padding or a sample. */
+static bool feature_video(const rg_tfile *f) {
+  return !f->pad && is_video(f->path) && !is_sample(f->path);
+}
+
 static int largest_video(const rg_tinfo *ti) {
   int best = -1;
   for (int i = 0; i < ti->nfiles; i++) {
     const rg_tfile *f = &ti->files[i];
-    if (f->pad || !is_video(f->path) || is_sample(f->path))
+    if (!feature_video(f))
       continue;
     if (best < 0 || f->size > ti->files[best].size)
       best = i;
@@ -336,7 +341,7 @@ static int only_video(const rg_tinfo *ti) {
   int only = -1;
   for (int i = 0; i < ti->nfiles; i++) {
     const rg_tfile *f = &ti->files[i];
-    if (f->pad || !is_video(f->path) || is_sample(f->path))
+    if (!feature_video(f))
       continue;
     if (only >= 0)
       return -1;
@@ -521,8 +526,7 @@ static void process_wanted(rg_sync *s, const char *hash) {
       int made = 0;
       for (int i = 0; i < ti->nfiles; i++) {
         int se, ep;
-        if (ti->files[i].pad || !is_video(ti->files[i].path) ||
-            is_sample(ti->files[i].path) ||
+        if (!feature_video(&ti->files[i]) ||
             !file_episode(ti, i, w.season, &se, &ep) || se != w.season)
           continue;
         if (!make_entry(s, t, i, &w, se, ep, j))
