@@ -703,14 +703,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
       t->have_dirty = false;
       deactivate(tm, t, false);
     }
-    bool stalled = false;
+    bool waiting = false, stalled = false;
     for (rg_reader *r = t->readers, *rn; r; r = rn) {
       rn = r->next;
       if (r->pending) {
-        stalled |= now - r->started_ms > 2000 || rg_tm_stalled(tm, t, now);
+        waiting = true;
+        stalled |= now - r->started_ms > 2000;
         rg_reader_nudge(r);
       }
     }
+    /* short reads on a stalled torrent never wait 2 s: ask once per tick */
+    if (waiting && !stalled)
+      stalled = rg_tm_stalled(tm, t, now);
     /* a read that waits with no peer at all: ask the trackers again */
     if (stalled && t->active && now - t->announce_ms > 5000) {
       rg_tstatus st;
